@@ -1,0 +1,97 @@
+"""FastAPI apps from ``labsupport.apps`` run as real uvicorn processes, one per replica.
+
+    m = services.app("labsupport.apps.model_server:app")                 # one process
+    group = services.app("labsupport.apps.session_server:app", replicas=3, env={"SESSION_STORE": r.url})
+    group[0].kill()                # crash one replica
+    group.urls, group.addresses    # for clients and for nginx upstreams
+    m.client()                     # httpx.Client bound to the app
+
+Each replica gets REPLICA_ID (0, 1, ...) and REPLICA_NAME in its environment and reports them
+in the ``X-Replica`` response header. Readiness is an HTTP GET of ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import http.client
+
+import httpx
+
+from ._process import ManagedProcess, free_port, python_exe
+
+
+class AppServer(ManagedProcess):
+    kind = "app"
+
+    def __init__(self, target: str, name: str | None = None, port: int | None = None,
+                 env: dict | None = None, health_path: str = "/healthz", extra_args: list[str] | None = None):
+        super().__init__(name or target.split(":")[0].rsplit(".", 1)[-1], port)
+        self.target = target
+        self._env = {k: str(v) for k, v in (env or {}).items()}
+        self.health_path = health_path
+        self.extra_args = extra_args or []
+
+    def env(self) -> dict[str, str]:
+        return {"REPLICA_NAME": self.name, "PYTHONUNBUFFERED": "1", **self._env}
+
+    def command(self) -> list[str]:
+        return [python_exe(), "-m", "uvicorn", self.target, "--host", self.host, "--port", str(self.port),
+                "--no-access-log", "--log-level", "warning", *self.extra_args]
+
+    def probe(self) -> bool:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=0.5)
+        try:
+            conn.request("GET", self.health_path)
+            return conn.getresponse().status < 500
+        finally:
+            conn.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.url, **kw)
+
+
+class AppGroup(list):
+    """N replicas of one app: a list of AppServer with group helpers."""
+
+    @property
+    def urls(self) -> list[str]:
+        return [a.url for a in self]
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a.address for a in self]
+
+    def stop(self) -> None:
+        for a in self:
+            a.stop()
+
+    def cleanup(self) -> None:
+        for a in self:
+            a.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def app(target: str, replicas: int | None = None, env: dict | None = None, name: str | None = None,
+        **kw) -> AppServer | AppGroup:
+    """Start ``module:app`` under uvicorn; with ``replicas=N`` return an AppGroup of N processes."""
+    if replicas is None:
+        return AppServer(target, name=name, env={"REPLICA_ID": 0, **(env or {})}, **kw).start()
+    base = name or target.split(":")[0].rsplit(".", 1)[-1]
+    group = AppGroup(
+        AppServer(target, name=f"{base}-{i}", env={"REPLICA_ID": i, **(env or {})}, **kw) for i in range(replicas)
+    )
+    for a in group:  # spawn all, then wait for all: N replicas start in about the time of one
+        a.port = a._requested_port or free_port()
+        a.prepare()
+        a._spawn()
+    for a in group:
+        a._wait_ready()
+    return group

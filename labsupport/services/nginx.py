@@ -1,0 +1,347 @@
+"""nginx as reverse proxy, load balancer and gateway, configured from a Python description.
+
+    lb = services.nginx(upstream=apps, policy="least_conn")          # one pool on "/"
+    lb = services.nginx(upstream=apps, policy="hash", hash_key="$cookie_sid")   # affinity
+    lb = services.nginx(upstream=apps, weights=[2, 1, 1], retries=False, max_fails=0)
+    lb = services.nginx(upstream=apps, tls=True, gzip=True, cache=True, rate_limit="5r/s")
+    lb = services.nginx(config=NginxConfig(upstreams=[...], routes=[...]))      # full control
+    lb = services.nginx(upstream=apps, layer=4)                      # TCP (stream) balancing
+    lb.show_config()            # the real nginx.conf, to read in the notebook
+    lb.reload(policy="round_robin")   # new config, same port, no dropped connections
+    lb.url                      # http(s)://127.0.0.1:PORT ; responses carry X-Upstream
+
+Policies: round_robin, least_conn, random, p2c ("random two least_conn"), hash (consistent, on
+``hash_key``), ip_hash. Every response names the backend that served it in ``X-Upstream``.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import _resolve, tls
+from ._process import ManagedProcess, ServiceError, free_port
+
+POLICIES = {
+    "round_robin": "",
+    "least_conn": "least_conn;",
+    "random": "random;",
+    "p2c": "random two least_conn;",
+    "hash": "hash {key} consistent;",
+    "ip_hash": "ip_hash;",
+}
+
+
+def _addr(server) -> str:
+    return server if isinstance(server, str) else server.address
+
+
+@dataclass
+class Upstream:
+    """A pool of backends and the policy that spreads requests over it."""
+
+    name: str
+    servers: list
+    policy: str = "round_robin"
+    hash_key: str = "$request_uri"
+    weights: list[int] | None = None
+    max_fails: int = 1
+    fail_timeout: str = "10s"
+    keepalive: int = 32
+
+    def render(self) -> str:
+        if self.policy not in POLICIES:
+            raise ValueError(f"unknown policy {self.policy!r}; choose one of {sorted(POLICIES)}")
+        if self.weights is not None and len(self.weights) != len(self.servers):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.servers)} servers")
+        lines = [f"upstream {self.name} {{"]
+        directive = POLICIES[self.policy].format(key=self.hash_key)
+        if directive:
+            lines.append(f"    {directive}")
+        for i, server in enumerate(self.servers):
+            weight = f" weight={self.weights[i]}" if self.weights else ""
+            lines.append(f"    server {_addr(server)}{weight} max_fails={self.max_fails} "
+                         f"fail_timeout={self.fail_timeout};")
+        if self.keepalive:
+            lines.append(f"    keepalive {self.keepalive};")
+        lines.append("}")
+        return "\n".join(lines)
+
+
+@dataclass
+class RateLimit:
+    """A token-bucket-like limit (nginx ``limit_req``): ``rate`` like "10r/s", per ``key``."""
+
+    name: str
+    rate: str
+    key: str = "$binary_remote_addr"
+    burst: int = 0
+
+    def zone(self) -> str:
+        return f"limit_req_zone {self.key} zone={self.name}:10m rate={self.rate};"
+
+    def use(self) -> str:
+        burst = f" burst={self.burst} nodelay" if self.burst else ""
+        return f"limit_req zone={self.name}{burst};"
+
+
+@dataclass
+class Route:
+    """A ``location`` block: which path goes to which upstream, and what happens on the way."""
+
+    path: str = "/"
+    upstream: str = "backend"
+    retries: bool = True
+    tries: int = 3
+    cache: bool = False
+    cache_valid: str = "1m"
+    rate_limits: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # raw nginx directives, for the curious
+
+    def render(self, limits: dict[str, RateLimit] | None = None) -> str:
+        # add_header is not inherited into a block that has its own, so every location sets X-Upstream.
+        lines = [f"location {self.path} {{", f"    proxy_pass http://{self.upstream};",
+                 "    add_header X-Upstream $upstream_addr always;"]
+        if self.retries:
+            lines += ["    proxy_next_upstream error timeout http_502 http_503 http_504;",
+                      f"    proxy_next_upstream_tries {self.tries};"]
+        else:
+            lines.append("    proxy_next_upstream off;")
+        if self.cache:
+            lines += ["    proxy_cache labcache;", f"    proxy_cache_valid 200 {self.cache_valid};",
+                      "    add_header X-Cache-Status $upstream_cache_status always;"]
+        for name in self.rate_limits:
+            if not limits or name not in limits:
+                raise ValueError(f"route {self.path} uses rate limit {name!r}, which the config does not define")
+            lines.append(f"    {limits[name].use()}")
+        lines += [f"    {x}" for x in self.extra]
+        lines.append("}")
+        return "\n".join(lines)
+
+
+@dataclass
+class NginxConfig:
+    """Everything a lab can say about one nginx instance."""
+
+    upstreams: list[Upstream] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=lambda: [Route()])
+    layer: int = 7  # 4: TCP load balancing with the stream module (no paths, no headers)
+    tls: bool = False
+    gzip: bool = False
+    rate_limits: list[RateLimit] = field(default_factory=list)
+    connect_timeout_s: float = 1.0
+    read_timeout_s: float = 30.0
+    extra_http: list[str] = field(default_factory=list)
+    extra_server: list[str] = field(default_factory=list)
+
+
+class NginxServer(ManagedProcess):
+    kind = "nginx"
+
+    def __init__(self, config: NginxConfig, name: str | None = None, port: int | None = None, exe: str = "nginx"):
+        super().__init__(name, port)
+        self.exe = exe
+        self.config = config
+        self.control_port = free_port()
+        self.generation = 0
+        self.conf_path = self.workdir / "nginx.conf"
+
+    # -- rendering -------------------------------------------------------------------------
+    def _worker_user(self) -> str:
+        if os.geteuid() != 0:
+            return ""
+        nobody = pwd.getpwnam("nobody")
+        return f"user nobody {grp.getgrgid(nobody.pw_gid).gr_name};"
+
+    def _stream_module(self) -> str:
+        info = subprocess.run([self.exe, "-V"], capture_output=True, text=True).stderr
+        if "--with-stream=dynamic" not in info:
+            return ""
+        m = re.search(r"--modules-path=(\S+)", info)
+        candidates = [Path(m.group(1))] if m else []
+        candidates += [Path("/usr/lib/nginx/modules"), Path("/usr/share/nginx/modules")]
+        for d in candidates:
+            so = d / "ngx_stream_module.so"
+            if so.exists():
+                return f"load_module {so};"
+        raise ServiceError("nginx: this nginx has the stream (L4) module only as a dynamic module, and it is "
+                           "not installed. Fix: `apt-get install -y libnginx-mod-stream`.")
+
+    def render(self) -> str:
+        c = self.config
+        w = self.workdir
+        temp = "\n".join(f"    {kind}_temp_path {w}/tmp/{kind};" for kind in
+                         ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        head = [
+            f"# Rendered by labsupport.services.nginx (generation {self.generation}). Not hand-written.",
+            self._stream_module() if c.layer == 4 else "",
+            self._worker_user(),
+            "worker_processes 1;",
+            "daemon off;",
+            f"pid {w}/nginx.pid;",
+            f"error_log {w}/server.log warn;",
+            "events { worker_connections 1024; }",
+        ]
+        http = ["http {", "    access_log off;", temp,
+                f"    proxy_connect_timeout {int(c.connect_timeout_s * 1000)}ms;",
+                f"    proxy_read_timeout {int(c.read_timeout_s * 1000)}ms;",
+                "    proxy_http_version 1.1;",
+                '    proxy_set_header Connection "";',
+                "    proxy_set_header Host $host;",
+                "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+                "    proxy_set_header X-Forwarded-Proto $scheme;"]
+        if any(r.cache for r in c.routes):
+            http.append(f"    proxy_cache_path {w}/cache levels=1:2 keys_zone=labcache:10m max_size=100m "
+                        "inactive=10m use_temp_path=off;")
+        if c.gzip:
+            http += ["    gzip on;", "    gzip_proxied any;", "    gzip_min_length 256;",
+                     "    gzip_types application/json text/plain text/csv;"]
+        if c.rate_limits:
+            http += [f"    {rl.zone()}" for rl in c.rate_limits] + ["    limit_req_status 429;"]
+        http += [f"    {x}" for x in c.extra_http]
+        if c.layer == 7:
+            http += [_indent(u.render()) for u in c.upstreams]
+            listen = f"listen {self.host}:{self.port}" + (" ssl" if c.tls else "") + ";"
+            server = ["server {", f"    {listen}"]
+            if c.tls:
+                cert, key = tls.server_files("nginx")
+                server += [f"    ssl_certificate {cert};", f"    ssl_certificate_key {key};"]
+            server += [f"    {x}" for x in c.extra_server]
+            limits = {rl.name: rl for rl in c.rate_limits}
+            server += [_indent(r.render(limits)) for r in c.routes]
+            server.append("}")
+            http.append(_indent("\n".join(server)))
+        http.append(_indent(
+            f"server {{\n    listen {self.host}:{self.control_port};\n"
+            f"    location = /__labsupport/health {{ return 200 \"generation {self.generation}\\n\"; }}\n}}"))
+        http.append("}")
+        parts = head + http
+        if c.layer == 4:
+            stream = ["stream {"] + [_indent(_stream_upstream(u)) for u in c.upstreams]
+            stream.append(_indent(f"server {{\n    listen {self.host}:{self.port};\n"
+                                  f"    proxy_connect_timeout {int(c.connect_timeout_s * 1000)}ms;\n"
+                                  f"    proxy_pass {c.upstreams[0].name};\n}}"))
+            stream.append("}")
+            parts += stream
+        return "\n".join(p for p in parts if p) + "\n"
+
+    # -- process ---------------------------------------------------------------------------
+    def prepare(self) -> None:
+        for sub in ("tmp", "cache"):
+            (self.workdir / sub).mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            for sub in ("tmp", "cache"):
+                os.chown(self.workdir / sub, nobody.pw_uid, nobody.pw_gid)
+        self.conf_path.write_text(self.render())
+        check = subprocess.run([*self.command(), "-t", "-q"],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise ServiceError(f"nginx rejected the rendered config:\n{check.stderr.strip()}\n"
+                               f"--- {self.conf_path} ---\n{self.conf_path.read_text()}")
+
+    def command(self) -> list[str]:
+        return [self.exe, "-p", str(self.workdir), "-e", str(self.log_path), "-c", str(self.conf_path)]
+
+    def probe(self) -> bool:
+        url = f"http://{self.host}:{self.control_port}/__labsupport/health"
+        with urllib.request.urlopen(url, timeout=0.5) as resp:
+            return resp.read().decode().strip() == f"generation {self.generation}"
+
+    def install_hint(self) -> str:
+        return _resolve.install_hint("nginx")
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.config.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> str:
+        """The lab CA that signed this nginx's certificate (for ``verify=``)."""
+        return tls.ca_file()
+
+    def reload(self, config: NginxConfig | None = None, **changes) -> "NginxServer":
+        """Swap in a new config with ``nginx -s reload`` semantics (SIGHUP): same port, new rules.
+
+        ``changes`` update the first upstream and route, e.g. ``reload(policy="least_conn", retries=False)``.
+        """
+        self.config = config or _apply_changes(self.config, **changes)
+        self.generation += 1
+        self.conf_path.write_text(self.render())
+        self._signal_master(1)  # SIGHUP
+        self.started_s = time.perf_counter()
+        self._wait_ready()
+        return self
+
+    def _signal_master(self, sig: int) -> None:
+        os.kill(self.proc.pid, sig)
+
+    def show_config(self):
+        """Display the rendered nginx.conf as highlighted code and return its text."""
+        text = self.conf_path.read_text()
+        try:
+            from IPython.display import Markdown, display  # noqa: PLC0415
+
+            display(Markdown(f"```nginx\n{text}```"))
+        except ImportError:
+            print(text)
+        return None
+
+
+def _indent(block: str, n: int = 4) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line else line for line in block.splitlines())
+
+
+def _stream_upstream(u: Upstream) -> str:
+    stream_u = replace(u, keepalive=0)
+    if u.policy == "hash" and u.hash_key.startswith(("$cookie", "$arg", "$http", "$request")):
+        raise ValueError("an L4 (stream) balancer cannot see HTTP cookies, args, headers or paths: "
+                         "hash on $remote_addr instead")
+    return stream_u.render()
+
+
+_UPSTREAM_FIELDS = {"servers", "policy", "hash_key", "weights", "max_fails", "fail_timeout", "keepalive"}
+_ROUTE_FIELDS = {"retries", "tries", "cache", "cache_valid"}
+_CONFIG_FIELDS = {"layer", "tls", "gzip", "connect_timeout_s", "read_timeout_s"}
+
+
+def _apply_changes(config: NginxConfig, **changes) -> NginxConfig:
+    up = {k: v for k, v in changes.items() if k in _UPSTREAM_FIELDS}
+    route = {k: v for k, v in changes.items() if k in _ROUTE_FIELDS}
+    top = {k: v for k, v in changes.items() if k in _CONFIG_FIELDS}
+    unknown = set(changes) - _UPSTREAM_FIELDS - _ROUTE_FIELDS - _CONFIG_FIELDS - {"rate_limit", "upstream"}
+    if unknown:
+        raise TypeError(f"unknown nginx option(s) {sorted(unknown)}")
+    if "upstream" in changes:
+        up["servers"] = list(changes["upstream"])
+    upstreams = [replace(config.upstreams[0], **up)] + config.upstreams[1:] if config.upstreams else []
+    routes = [replace(config.routes[0], **route)] + config.routes[1:]
+    rate_limits = list(config.rate_limits)
+    if changes.get("rate_limit"):
+        rate_limits = [RateLimit("perclient", changes["rate_limit"])]
+        routes[0] = replace(routes[0], rate_limits=["perclient"])
+    return replace(config, upstreams=upstreams, routes=routes, rate_limits=rate_limits, **top)
+
+
+def nginx(upstream=None, config: NginxConfig | None = None, name: str | None = None, port: int | None = None,
+          **options) -> NginxServer:
+    """Start nginx in front of ``upstream`` (apps, services or "host:port" strings), see module docstring."""
+    src = _resolve.nginx()
+    if src.kind == "missing":
+        raise ServiceError(f"nginx is not installed. Fix: {src.note}")
+    if config is None:
+        if upstream is None:
+            raise TypeError("nginx() needs upstream=[backends] or config=NginxConfig(...)")
+        base = NginxConfig(upstreams=[Upstream("backend", list(upstream))], routes=[Route()])
+        config = _apply_changes(base, **options)
+    elif options:
+        config = _apply_changes(config, **options)
+    return NginxServer(config, name=name, port=port, exe=src.where).start()
