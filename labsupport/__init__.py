@@ -1,0 +1,17 @@
+"""labsupport: what every lab of Systems Design Fundamentals calls.
+
+    from labsupport import services, plot, measure, record, check
+    r = services.redis()                 # a real server on 127.0.0.1, reaped at exit
+    record("hit_rate", 0.42)             # a measured value the book quotes and the tests assert
+    check("caching.hit-rate", answer)    # an auto-checked exercise
+
+Modules: services (real servers, fault proxy), apps (FastAPI apps), sim (simpy models),
+plot, measure, widgets, check, results. ``python -m labsupport doctor`` checks the machine.
+"""
+
+__version__ = "0.1.0"
+
+from .check import check  # noqa: E402
+from .results import record  # noqa: E402
+
+__all__ = ["check", "record", "__version__"]

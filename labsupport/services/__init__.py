@@ -25,3 +25,16 @@ __all__ = [
     "redis", "postgres", "nginx", "NginxConfig", "Upstream", "Route", "RateLimit",
     "app", "AppServer", "AppGroup", "fault_proxy", "FaultProxy",
 ]
+
+# Servers added by later chapters load on first use, so `services.dns(...)` works without
+# importing every protocol library up front.
+_LAZY = {"dns": "dns_server", "grpc_server": "grpc_service"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
