@@ -77,12 +77,15 @@ class Relay:
                 if self.state["mode"] == "blackhole":
                     self.stats["dropped"] += 1
                     continue
-                writer.write(data)
-                self.stats[counter] += len(data)
                 kbps = self.state["bandwidth_kbps"]
-                if kbps:
-                    await asyncio.sleep(len(data) * 8 / (kbps * 1000))
-                await writer.drain()
+                step = 1024 if kbps else len(data)
+                for i in range(0, len(data), step):  # pace slice by slice: bytes arrive at the capped rate
+                    piece = data[i:i + step]
+                    if kbps:
+                        await asyncio.sleep(len(piece) * 8 / (kbps * 1000))
+                    writer.write(piece)
+                    self.stats[counter] += len(piece)
+                    await writer.drain()
             if writer.can_write_eof():
                 writer.write_eof()
 
