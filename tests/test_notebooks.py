@@ -1,0 +1,59 @@
+"""Static checks on the committed notebooks and the table of contents (fast; no kernel)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+    for part in toc["parts"]:
+        for ch in part["chapters"]:
+            files.append(ch["file"])
+            files += [s["file"] for s in ch.get("sections", [])]
+    return files
+
+
+LABS = [f for f in _toc_files() if f.startswith("labs/")]
+NOTEBOOKS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/**/*.ipynb")
+                   if not any(part.startswith((".", "_")) for part in p.parts))
+
+
+def test_every_toc_entry_exists_and_every_notebook_is_in_the_toc():
+    """No dangling TOC entry, no orphan lab."""
+    for f in _toc_files():
+        assert any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb")), f"missing page {f}"
+    in_toc = {f + ".ipynb" for f in _toc_files()}
+    assert not [nb for nb in NOTEBOOKS if nb not in in_toc]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS)
+def test_notebook_is_committed_clean(nb):
+    """No outputs, no execution counts, no machine paths, servers only via labsupport."""
+    data = json.loads((ROOT / nb).read_text())
+    code = [c for c in data["cells"] if c["cell_type"] == "code"]
+    assert not any(c.get("outputs") or c.get("execution_count") for c in code), "strip outputs"
+    text = "".join("".join(c["source"]) for c in data["cells"])
+    assert not re.search(r"/(work|home|root|Users)/\w", text), "machine path in notebook"
+    assert not re.search(r"^\s*import subprocess|0\.0\.0\.0", text, re.M), "labs use labsupport.services"
+
+
+@pytest.mark.parametrize("nb", [f + ".ipynb" for f in LABS])
+def test_lab_shape(nb):
+    """A goal line, set-up that resets, a teardown, recorded results, and a test module of its own."""
+    data = json.loads((ROOT / nb).read_text())
+    sources = ["".join(c["source"]) for c in data["cells"]]
+    assert "**Goal" in "".join(sources[:3]), "a lab opens with a **Goal:** line"
+    code = [s for c, s in zip(data["cells"], sources) if c["cell_type"] == "code"]
+    assert "stop_all()" in code[-1], "the last code cell is the teardown (services.stop_all())"
+    assert "record(" in "".join(code), "a lab records its measured results"
+    chapter, lab = re.match(r"labs/(\d\d)-[^/]+/(\d\d)-", nb).groups()
+    assert list((ROOT / "tests" / "labs").glob(f"test_{chapter}_{lab}_*.py")), "one test module per lab"
