@@ -62,8 +62,8 @@ def grade(exercise_id: str, answer) -> Feedback:
         return Feedback(False, f"Could not read that answer ({exc}).")
 
 
-def check(exercise_id: str, answer) -> bool:
-    """Grade ``answer`` and show the feedback; returns True when it is right."""
+def check(exercise_id: str, answer) -> None:
+    """Grade ``answer`` and show the feedback box (use ``grade()`` for the Feedback object)."""
     fb = grade(exercise_id, answer)
     pending = answer is None or answer is Ellipsis
     colour, mark = ("#8a6d00", "…") if pending else (("#1a7f37", "✔") if fb.ok else ("#b42318", "✘"))
@@ -75,7 +75,6 @@ def check(exercise_id: str, answer) -> bool:
                      f"{html.escape(fb.message)}</div>"))
     except ImportError:
         print(f"{mark} {exercise_id}: {fb.message}")
-    return fb.ok
 
 
 # -- helpers graders are built from ------------------------------------------------------------
