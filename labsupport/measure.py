@@ -3,6 +3,11 @@
     with timer() as t: ...;  t.ms                      # wall time of a block
     percentiles(latencies_ms)                          # {"p50": .., "p90": .., "p99": .., "mean": ..}
     res = run_load(call, n=200, concurrency=8)         # threads; res.latencies_ms, res.rps, res.errors
+    paced = run_paced(call, rate_per_s=40, duration_s=3)  # open loop at a steady rate; paced.t_s, .results
+    with cpu_timer() as t: ...;  t.idle_fraction       # share of wall time this process spent not on CPU
+    spans = timeline(call, n=12, concurrency=4)        # when each call was in flight, for plot.timeline
+    res = http_load(lb.url, "/generate", [{"json": {"tokens": 10}}] * 100, concurrency=8)  # who answered, how fast
+    ms = http_latencies({"direct": app.url, "via nginx": lb.url}, "/api/embed", rounds=500, body=b"{}")  # hop cost
     for x in progress(items, "warming the cache"): ... # a progress bar in notebooks and terminals
 """
 
@@ -93,3 +98,148 @@ def run_load(call, n: int, concurrency: int = 1, args=None) -> LoadResult:
             list(pool.map(one, items))
     res.elapsed_s = time.perf_counter() - t0
     return res
+
+
+@dataclass
+class PacedResult:
+    """What ``run_paced`` saw: per call, when it was sent (s from the start), its result and latency."""
+
+    t_s: list[float] = field(default_factory=list)
+    results: list = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def run_paced(call, rate_per_s: float, duration_s: float, concurrency: int = 8) -> PacedResult:
+    """Send ``call(i)`` at a steady ``rate_per_s`` for ``duration_s`` (open loop, like real users).
+
+    A slow answer does not delay the next send (up to ``concurrency`` calls in flight). Results come
+    back in send order; a call that raises gives ``None`` and counts as an error.
+    """
+    n = int(round(rate_per_s * duration_s))
+    start = time.perf_counter() + 0.02
+
+    def one(i):
+        wait = start + i / rate_per_s - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        sent = time.perf_counter()
+        try:
+            out, err = call(i), False
+        except Exception:  # noqa: BLE001 - counted, not raised
+            out, err = None, True
+        return sent - start, out, (time.perf_counter() - sent) * 1000, err
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        rows = list(pool.map(one, range(n)))
+    res = PacedResult()
+    for t, out, ms, err in rows:
+        res.t_s.append(t)
+        res.results.append(out)
+        res.latencies_ms.append(ms)
+        res.errors += err
+    return res
+
+
+class cpu_timer:
+    """``with cpu_timer() as t:`` then ``t.wall_s``, ``t.cpu_s`` (CPU time of this process, all its
+    threads) and ``t.idle_fraction = 1 - cpu_s / wall_s``: the share of the time it spent waiting.
+    (With several busy threads cpu_s can exceed wall_s, and the idle fraction goes negative.)"""
+
+    def __enter__(self):
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall_s = time.perf_counter() - self._wall0
+        self.cpu_s = time.process_time() - self._cpu0
+        self.idle_fraction = 1 - self.cpu_s / self.wall_s if self.wall_s > 0 else float("nan")
+
+
+def timeline(call, n: int, concurrency: int = 1) -> list[dict]:
+    """Run ``call(i)`` n times from ``concurrency`` threads and note when each one ran:
+    ``[{"lane": thread 0.., "start_ms": .., "end_ms": .., "ok": bool}]``, times from the first send."""
+    lanes: dict[int, int] = {}
+    spans = []
+    lock = threading.Lock()
+    t_start = time.perf_counter()
+
+    def one(i):
+        with lock:
+            lane = lanes.setdefault(threading.get_ident(), len(lanes))
+        t0 = time.perf_counter()
+        try:
+            call(i)
+            ok = True
+        except Exception:  # noqa: BLE001 - shown as a failed span
+            ok = False
+        t1 = time.perf_counter()
+        with lock:
+            spans.append({"lane": lane, "start_ms": (t0 - t_start) * 1000,
+                          "end_ms": (t1 - t_start) * 1000, "ok": ok})
+
+    if concurrency <= 1:
+        for i in range(n):
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(one, range(n)))
+    return sorted(spans, key=lambda s: s["start_ms"])
+
+
+def http_load(base_url: str, path: str, requests: list[dict], concurrency: int = 8, timeout_s: float = 30.0,
+              reply_header: str = "x-replica") -> LoadResult:
+    """POST each item of ``requests`` (httpx keyword arguments: ``json=``, ``headers=``) to
+    ``base_url + path`` from ``concurrency`` threads over keep-alive connections (closed loop, like
+    ``run_load``).
+
+    ``res.results[k]`` pairs with ``res.latencies_ms[k]``: ``(index into requests, reply_header value)``,
+    e.g. which replica answered. An HTTP error status (>= 400) or an exception counts in ``res.errors``.
+    """
+    import httpx  # noqa: PLC0415
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(base_url=base_url, timeout=timeout_s, limits=limits) as client:
+
+        def call(k):
+            r = client.post(path, **requests[k])
+            r.raise_for_status()
+            return k, r.headers.get(reply_header)
+
+        return run_load(call, n=len(requests), concurrency=concurrency)
+
+
+def http_latencies(urls: dict, path: str = "/", rounds: int = 500, body: bytes | None = None,
+                   method: str = "POST", seed: int = 42) -> dict:
+    """Latency (ms) of one small request to each of ``urls`` ({name: url}), round after round.
+
+    Interleaved in a shuffled order each round, so a busy moment on the laptop (or the one call after
+    a slow one) hits every path alike; over kept-alive connections with the lightest client there is
+    (``http.client``), so what is measured is the server and the hops in between, not the client
+    library. Returns ``{name: [ms, ...]}``.
+    """
+    import http.client  # noqa: PLC0415
+    import random  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    conns = {name: http.client.HTTPConnection(urlsplit(u).hostname, urlsplit(u).port, timeout=10)
+             for name, u in urls.items()}
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    out = {name: [] for name in urls}
+    try:
+        order = list(conns.items())
+        shuffle = random.Random(seed).shuffle
+        for _ in progress(range(rounds), "rounds"):
+            shuffle(order)
+            for name, conn in order:
+                t0 = time.perf_counter()
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                out[name].append((time.perf_counter() - t0) * 1000)
+                if resp.status >= 400:
+                    raise RuntimeError(f"{name}: {method} {path} answered HTTP {resp.status}")
+    finally:
+        for conn in conns.values():
+            conn.close()
+    return out

@@ -4,11 +4,22 @@
     lb = services.nginx(upstream=apps, policy="hash", hash_key="$cookie_sid")   # affinity
     lb = services.nginx(upstream=apps, weights=[2, 1, 1], retries=False, max_fails=0)
     lb = services.nginx(upstream=apps, tls=True, gzip=True, cache=True, rate_limit="5r/s")
+    lb = services.nginx(upstream=apps, rate_limit="10r/s", burst=10)   # 10 at once, then 10 per second
     lb = services.nginx(config=NginxConfig(upstreams=[...], routes=[...]))      # full control
     lb = services.nginx(upstream=apps, layer=4)                      # TCP (stream) balancing
     lb.show_config()            # the real nginx.conf, to read in the notebook
     lb.reload(policy="round_robin")   # new config, same port, no dropped connections
     lb.url                      # http(s)://127.0.0.1:PORT ; responses carry X-Upstream
+    lb.show_config("gzip", "limit_req")   # only the lines about one job (and the blocks around them)
+
+A gateway: API keys mapped to tiers, per-tier limits, prefix routing, a usage log per key.
+
+    gw = services.nginx(config=NginxConfig(
+        upstreams=[Upstream("v1", [a]), Upstream("v2", [b])],
+        routes=[Route("/v1/", "v1", auth=True, strip_prefix=True), Route("/v2/", "v2", auth=True, strip_prefix=True)],
+        api_keys={"key-alice": "free", "key-bob": "pro"}, tier_limits={"free": ("2r/s", 2), "pro": "50r/s"},
+        usage_log=True))
+    gw.usage()                  # {"key-alice": {"200": 5, "429": 12}, "-": {"401": 2}} from nginx's own log
 
 Policies: round_robin, least_conn, random, p2c ("random two least_conn"), hash (consistent, on
 ``hash_key``), ip_hash. Every response names the backend that served it in ``X-Upstream``.
@@ -25,6 +36,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import psutil
 
 from . import _resolve, tls
 from ._process import ManagedProcess, ServiceError, free_port
@@ -104,11 +117,21 @@ class Route:
     cache_valid: str = "1m"
     rate_limits: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)  # raw nginx directives, for the curious
+    auth: bool = False  # needs a known API key (NginxConfig.api_keys): 401 otherwise, then the tier's limit
+    strip_prefix: bool = False  # "/v1/predict" reaches the backend as "/predict" (path should end in "/")
 
-    def render(self, limits: dict[str, RateLimit] | None = None) -> str:
+    def render(self, limits: dict[str, RateLimit] | None = None, tier_zones: list[RateLimit] | None = None) -> str:
         # add_header is not inherited into a block that has its own, so every location sets X-Upstream.
-        lines = [f"location {self.path} {{", f"    proxy_pass http://{self.upstream};",
-                 "    add_header X-Upstream $upstream_addr always;"]
+        target = f"http://{self.upstream}" + ("/" if self.strip_prefix else "")
+        lines = [f"location {self.path} {{"]
+        if self.auth:
+            if tier_zones is None:
+                raise ValueError(f"route {self.path} has auth=True but the config defines no api_keys")
+            # `return` runs in the rewrite phase, before limit_req: unknown keys never use up a tier's budget.
+            lines += ['    if ($api_tier = "") { return 401 "missing or unknown API key\\n"; }',
+                      "    add_header X-Api-Tier $api_tier always;"]
+            lines += [f"    {z.use()}" for z in tier_zones]
+        lines += [f"    proxy_pass {target};", "    add_header X-Upstream $upstream_addr always;"]
         if self.retries:
             lines += ["    proxy_next_upstream error timeout http_502 http_503 http_504;",
                       f"    proxy_next_upstream_tries {self.tries};"]
@@ -140,6 +163,47 @@ class NginxConfig:
     read_timeout_s: float = 30.0
     extra_http: list[str] = field(default_factory=list)
     extra_server: list[str] = field(default_factory=list)
+    # API gateway (routes opt in with Route(auth=True)):
+    api_keys: dict[str, str] = field(default_factory=dict)  # API key -> tier name, e.g. {"k-123": "free"}
+    api_key_header: str = "X-Api-Key"
+    tier_limits: dict = field(default_factory=dict)  # tier -> "10r/s" or ("10r/s", burst); per key
+    usage_log: bool = False  # one access-log line per request: time, key, tier, path, status (see usage())
+
+    def tier_zones(self) -> list[RateLimit] | None:
+        """One limit_req zone per limited tier, keyed by the API key (empty for other tiers: not counted)."""
+        if not self.api_keys:
+            return None
+        unknown = set(self.tier_limits) - set(self.api_keys.values())
+        if unknown:
+            raise ValueError(f"tier_limits names tier(s) {sorted(unknown)} that no API key has")
+        zones = []
+        for tier, spec in self.tier_limits.items():
+            rate, burst = (spec, 0) if isinstance(spec, str) else spec
+            zones.append(RateLimit(f"tier_{_ident(tier)}", rate, key=f"$tier_key_{_ident(tier)}", burst=burst))
+        return zones
+
+    def render_gateway(self) -> list[str]:
+        """The http-level maps and zones behind Route(auth=True) and usage_log."""
+        lines = []
+        if self.api_keys:
+            header = "$http_" + self.api_key_header.lower().replace("-", "_")
+            lines.append(f"map {header} $api_tier {{")
+            lines.append('    default "";')
+            lines += [f'    "{_quoted(k)}" {_ident(t)};' for k, t in self.api_keys.items()]
+            lines.append("}")
+            lines.append(f'map $api_tier $api_consumer {{ "" "-"; default {header}; }}')
+            lines.append('map $api_tier $api_tier_or_dash { "" "-"; default $api_tier; }')
+            for tier in self.tier_limits:
+                lines.append(f'map $api_tier $tier_key_{_ident(tier)} {{ {_ident(tier)} {header}; default ""; }}')
+            lines += [z.zone() for z in self.tier_zones()]
+            if not self.rate_limits:
+                lines.append("limit_req_status 429;")
+            # Backends learn the tier, never the customer's secret.
+            lines += ["proxy_set_header X-Api-Tier $api_tier;", f'proxy_set_header {self.api_key_header} "";']
+        if self.usage_log:
+            who = "$api_consumer $api_tier_or_dash" if self.api_keys else "- -"
+            lines.append(f"log_format usage '$msec {who} $request_method $request_uri $status';")
+        return lines
 
 
 class NginxServer(ManagedProcess):
@@ -152,6 +216,7 @@ class NginxServer(ManagedProcess):
         self.control_port = free_port()
         self.generation = 0
         self.conf_path = self.workdir / "nginx.conf"
+        self.usage_path = self.workdir / "usage.log"
 
     # -- rendering -------------------------------------------------------------------------
     def _worker_user(self) -> str:
@@ -205,6 +270,7 @@ class NginxServer(ManagedProcess):
                      "    gzip_types application/json text/plain text/csv;"]
         if c.rate_limits:
             http += [f"    {rl.zone()}" for rl in c.rate_limits] + ["    limit_req_status 429;"]
+        http += [_indent(x) for x in c.render_gateway()]
         http += [f"    {x}" for x in c.extra_http]
         if c.layer == 7:
             http += [_indent(u.render()) for u in c.upstreams]
@@ -213,9 +279,11 @@ class NginxServer(ManagedProcess):
             if c.tls:
                 cert, key = tls.server_files("nginx")
                 server += [f"    ssl_certificate {cert};", f"    ssl_certificate_key {key};"]
+            if c.usage_log:
+                server.append(f"    access_log {self.usage_path} usage;")
             server += [f"    {x}" for x in c.extra_server]
             limits = {rl.name: rl for rl in c.rate_limits}
-            server += [_indent(r.render(limits)) for r in c.routes]
+            server += [_indent(r.render(limits, c.tier_zones())) for r in c.routes]
             server.append("}")
             http.append(_indent("\n".join(server)))
         http.append(_indent(
@@ -275,17 +343,26 @@ class NginxServer(ManagedProcess):
         self.config = config or _apply_changes(self.config, **changes)
         self.generation += 1
         self.conf_path.write_text(self.render())
+        old_workers = psutil.Process(self.proc.pid).children()
         self._signal_master(1)  # SIGHUP
         self.started_s = time.perf_counter()
         self._wait_ready()
+        # Old workers finish in-flight requests with the OLD config, and clients holding keep-alive
+        # connections to them would too; wait until they have exited so the new rules apply to all.
+        psutil.wait_procs(old_workers, timeout=5)
         return self
 
     def _signal_master(self, sig: int) -> None:
         os.kill(self.proc.pid, sig)
 
-    def show_config(self):
-        """Display the rendered nginx.conf as highlighted code and return its text."""
+    def show_config(self, *words: str):
+        """Display the rendered nginx.conf as highlighted code.
+
+        With ``words``, show only the lines that mention one of them, inside the blocks that hold them.
+        """
         text = self.conf_path.read_text()
+        if words:
+            text = _config_excerpt(text, words)
         try:
             from IPython.display import Markdown, display  # noqa: PLC0415
 
@@ -293,6 +370,70 @@ class NginxServer(ManagedProcess):
         except ImportError:
             print(text)
         return None
+
+    def usage(self) -> dict:
+        """Requests per API key and status, counted from nginx's usage log: {key: {"200": n, ...}}."""
+        if not self.config.usage_log:
+            raise ServiceError("usage() needs NginxConfig(usage_log=True)")
+        counts: dict[str, dict[str, int]] = {}
+        lines = self.usage_path.read_text().splitlines() if self.usage_path.exists() else []
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 6:
+                per_key = counts.setdefault(parts[1], {})
+                per_key[parts[5]] = per_key.get(parts[5], 0) + 1
+        return counts
+
+    def usage_rows(self) -> list[dict]:
+        """Every line of the usage log: {"t_s", "key", "tier", "method", "path", "status"}."""
+        rows = []
+        lines = self.usage_path.read_text().splitlines() if self.usage_path.exists() else []
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 6:
+                rows.append({"t_s": float(parts[0]), "key": parts[1], "tier": parts[2], "method": parts[3],
+                             "path": parts[4], "status": int(parts[5])})
+        return rows
+
+
+def _config_excerpt(text: str, words) -> str:
+    """The lines of ``text`` that contain one of ``words``, with the headers of the blocks around them.
+
+    A matching block header (``upstream backend {``) brings its whole block."""
+    lines = text.splitlines()
+    keep, stack, opener_of, whole = set(), [], {}, []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if any(w in line for w in words) or any(whole):
+            keep.add(i)
+            keep.update(stack)
+        if stripped.endswith("{"):
+            stack.append(i)
+            whole.append(i in keep)
+        elif stripped == "}" and stack:
+            opener_of[i] = stack.pop()
+            whole.pop()
+    keep.update(i for i, j in opener_of.items() if j in keep)
+    out, last = [], -1
+    for i in sorted(keep):
+        if i > last + 1 and out:
+            depth = len(lines[i]) - len(lines[i].lstrip()) + (4 if lines[i].strip() == "}" else 0)
+            out.append(" " * depth + "# ...")
+        out.append(lines[i])
+        last = i
+    return "\n".join(out) + "\n"
+
+
+def _ident(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"tier names are letters, digits and underscores; got {name!r}")
+    return name
+
+
+def _quoted(key: str) -> str:
+    if re.search(r'["\\\s;{}$]', key):
+        raise ValueError(f"API keys may not contain quotes, spaces, backslashes, ; {{ }} or $; got {key!r}")
+    return key
 
 
 def _indent(block: str, n: int = 4) -> str:
@@ -309,15 +450,16 @@ def _stream_upstream(u: Upstream) -> str:
 
 
 _UPSTREAM_FIELDS = {"servers", "policy", "hash_key", "weights", "max_fails", "fail_timeout", "keepalive"}
-_ROUTE_FIELDS = {"retries", "tries", "cache", "cache_valid"}
-_CONFIG_FIELDS = {"layer", "tls", "gzip", "connect_timeout_s", "read_timeout_s"}
+_ROUTE_FIELDS = {"retries", "tries", "cache", "cache_valid", "auth", "strip_prefix"}
+_CONFIG_FIELDS = {"layer", "tls", "gzip", "connect_timeout_s", "read_timeout_s", "api_keys", "tier_limits",
+                  "usage_log"}
 
 
 def _apply_changes(config: NginxConfig, **changes) -> NginxConfig:
     up = {k: v for k, v in changes.items() if k in _UPSTREAM_FIELDS}
     route = {k: v for k, v in changes.items() if k in _ROUTE_FIELDS}
     top = {k: v for k, v in changes.items() if k in _CONFIG_FIELDS}
-    unknown = set(changes) - _UPSTREAM_FIELDS - _ROUTE_FIELDS - _CONFIG_FIELDS - {"rate_limit", "upstream"}
+    unknown = set(changes) - _UPSTREAM_FIELDS - _ROUTE_FIELDS - _CONFIG_FIELDS - {"rate_limit", "burst", "upstream"}
     if unknown:
         raise TypeError(f"unknown nginx option(s) {sorted(unknown)}")
     if "upstream" in changes:
@@ -326,7 +468,7 @@ def _apply_changes(config: NginxConfig, **changes) -> NginxConfig:
     routes = [replace(config.routes[0], **route)] + config.routes[1:]
     rate_limits = list(config.rate_limits)
     if changes.get("rate_limit"):
-        rate_limits = [RateLimit("perclient", changes["rate_limit"])]
+        rate_limits = [RateLimit("perclient", changes["rate_limit"], burst=changes.get("burst", 0))]
         routes[0] = replace(routes[0], rate_limits=["perclient"])
     return replace(config, upstreams=upstreams, routes=routes, rate_limits=rate_limits, **top)
 
