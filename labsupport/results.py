@@ -14,6 +14,8 @@ import ast
 import json
 from pathlib import Path
 
+_PREFIX = "application/papermill.record/"  # myst-nb's glue prefix: hidden in the page
+
 def _plain(value):
     """numpy scalars and arrays to plain Python, so the stored repr is readable back."""
     if hasattr(value, "tolist"):
@@ -26,10 +28,15 @@ def _plain(value):
 
 
 def record(name: str, value) -> None:
-    """Store ``value`` under ``name`` in the executed notebook (hidden; the book and tests read it)."""
-    from myst_nb import glue  # noqa: PLC0415 - only needed inside a running notebook
+    """Store ``value`` under ``name`` in the executed notebook (hidden; the book and tests read it).
 
-    glue(name, _plain(value), display=False)
+    Emits exactly what ``myst_nb.glue(name, value, display=False)`` emits, without importing myst_nb
+    (its import chain costs seconds per lab).
+    """
+    from IPython.display import display  # noqa: PLC0415
+
+    display({_PREFIX + "text/plain": repr(_plain(value))}, raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": _PREFIX}})
 
 
 def read_results(notebook_path: str | Path) -> dict:

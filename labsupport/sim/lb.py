@@ -1,0 +1,259 @@
+"""A seeded simpy model of a load balancer in front of LLM-like servers, for scales a laptop cannot run.
+
+    tokens = bimodal_tokens(400, short=10, long=1000, long_fraction=0.1, seed=42)   # "10 or 1000"
+    tokens = lognormal_tokens(20_000, mean=100, sigma=1.5, seed=42)                   # heavy tail
+    r = simulate("least_conn", tokens, n_servers=50, slots=2, load=0.9, seed=42)      # open loop
+    r = simulate("round_robin", tokens, n_servers=3, slots=[4, 2, 2], concurrency=12) # closed loop
+    r.p50_ms, r.p99_ms, r.served (requests per server), r.summary()
+    compare(POLICIES, tokens, ...)   # {policy: Result}, same requests, same seed
+
+A server has ``slots`` (sequences it can generate at once; more GPU memory, more slots) and a FIFO
+queue; a request holds a slot for ``tokens * token_ms`` ms. Open loop: Poisson arrivals at ``load``
+times the fleet's capacity. Closed loop: ``concurrency`` clients, each sends its next request when
+the previous one returns (like ``measure.run_load``). Policies are the ones nginx offers
+(``services.nginx``): round_robin, weighted (smooth weighted round robin), least_conn (fewest
+in-flight per unit of weight), random, p2c (two random choices, fewer in flight wins) and hash
+(a consistent-hash ring on the request's key). The why is in the book, chapter 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from ..hashing import Ring, hash_keys
+
+POLICIES = ["round_robin", "weighted", "least_conn", "random", "p2c", "hash"]
+
+
+# -- workloads ---------------------------------------------------------------------------------
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    """Independent random streams per purpose: the same seed must not correlate lengths with choices."""
+    return np.random.default_rng([seed, stream])
+
+
+def bimodal_tokens(n: int, short: int = 10, long: int = 1000, long_fraction: float = 0.1,
+                   seed: int = 42) -> np.ndarray:
+    """Mostly short answers, a few very long ones ("some generate 10 tokens, others 1000")."""
+    rng = _rng(seed, 1)
+    return np.where(rng.random(n) < long_fraction, long, short).astype(int)
+
+
+def lognormal_tokens(n: int, mean: float = 100, sigma: float = 1.0, seed: int = 42) -> np.ndarray:
+    """Heavy-tailed lengths with a fixed ``mean``; ``sigma`` is the spread (0: every request equal)."""
+    rng = _rng(seed, 1)
+    mu = np.log(mean) - sigma**2 / 2
+    return np.maximum(1, np.round(rng.lognormal(mu, sigma, n))).astype(int)
+
+
+def request_keys(n: int, n_keys: int = 1000, seed: int = 42) -> np.ndarray:
+    """A key per request (a user or a prompt prefix), uniform over ``n_keys``, for the hash policy."""
+    return _rng(seed, 2).integers(0, n_keys, n)
+
+
+# -- result ----------------------------------------------------------------------------------
+@dataclass
+class Result:
+    policy: str
+    latencies_ms: np.ndarray
+    served: np.ndarray  # requests handled per server
+    busy_ms: np.ndarray  # slot-milliseconds of generation per server
+    elapsed_ms: float
+    params: dict = field(default_factory=dict)
+
+    @property
+    def p50_ms(self) -> float:
+        return float(np.percentile(self.latencies_ms, 50))
+
+    @property
+    def p99_ms(self) -> float:
+        return float(np.percentile(self.latencies_ms, 99))
+
+    @property
+    def share(self) -> np.ndarray:
+        """Fraction of requests each server handled."""
+        return self.served / self.served.sum()
+
+    @property
+    def work_cv(self) -> float:
+        """Coefficient of variation of the work (busy time per slot) across servers: 0 is perfectly even."""
+        per_slot = self.busy_ms / np.asarray(self.params["slots"], dtype=float)
+        return float(per_slot.std() / per_slot.mean())
+
+    def summary(self) -> dict:
+        return {"policy": self.policy, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms,
+                "mean_ms": float(self.latencies_ms.mean()), "work_cv": self.work_cv}
+
+
+# -- the balancer ----------------------------------------------------------------------------
+class _Balancer:
+    def __init__(self, policy: str, n: int, weights: np.ndarray, rng: np.random.Generator, vnodes: int):
+        if policy not in POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; choose one of {POLICIES}")
+        self.policy, self.n, self.w, self.rng = policy, n, weights, rng
+        self.active = np.zeros(n, dtype=float)  # requests in flight (queued or generating) per server
+        self._rr = 0
+        self._current = np.zeros(n)  # smooth weighted round robin state (nginx's algorithm)
+        self._ring = Ring(range(n), vnodes=vnodes) if policy == "hash" else None
+        self._cum = np.cumsum(weights / weights.sum())
+
+    def _draw(self) -> int:
+        """A server at random, in proportion to its weight."""
+        return min(int(np.searchsorted(self._cum, self.rng.random(), side="right")), self.n - 1)
+
+    def pick(self, key_hash) -> int:
+        p = self.policy
+        if p == "round_robin":
+            self._rr = (self._rr + 1) % self.n
+            return self._rr
+        if p == "weighted":
+            self._current += self.w
+            i = int(np.argmax(self._current))
+            self._current[i] -= self.w.sum()
+            return i
+        if p == "least_conn":
+            score = self.active / self.w
+            best = np.flatnonzero(score == score.min())
+            return int(best[0] if len(best) == 1 else best[int(self.rng.random() * len(best))])
+        if p == "random":
+            return self._draw()
+        if p == "p2c":
+            a = b = self._draw()
+            while b == a and self.n > 1:
+                b = self._draw()
+            return a if self.active[a] / self.w[a] <= self.active[b] / self.w[b] else b
+        return int(self._ring.assign(np.array([key_hash], dtype=np.uint64))[0])
+
+
+class _SharedServer:
+    """Processor sharing: up to ``lanes`` requests generate at full speed; with more in flight, every one
+    of them slows down in proportion (a GPU or CPU time-sliced between them)."""
+
+    def __init__(self, env: simpy.Environment, lanes: int, speed: float):
+        self.env, self.lanes, self.speed = env, lanes, speed
+        self.jobs: dict[int, list] = {}  # id -> [remaining work (ms at full speed), done event]
+        self.last = env.now
+        self._next_id = 0
+        self._timer_gen = 0  # only the newest completion timer counts; older ones are stale
+
+    def _rate(self) -> float:
+        n = len(self.jobs)
+        return self.speed * min(1.0, self.lanes / n) if n else 0.0
+
+    def _advance(self) -> None:
+        dt, r = self.env.now - self.last, self._rate()
+        if dt > 0 and r > 0:
+            for job in self.jobs.values():
+                job[0] -= dt * r
+        self.last = self.env.now
+
+    def _schedule(self) -> None:
+        self._timer_gen += 1
+        if self.jobs:
+            gen = self._timer_gen
+            wait = max(min(job[0] for job in self.jobs.values()), 0.0) / self._rate()
+            self.env.timeout(wait).callbacks.append(lambda _ev: self._on_timer(gen))
+
+    def _on_timer(self, gen: int) -> None:
+        if gen != self._timer_gen:
+            return
+        self._advance()
+        for jid in [j for j, job in self.jobs.items() if job[0] <= 1e-7]:
+            self.jobs.pop(jid)[1].succeed()
+        self._schedule()
+
+    def submit(self, work_ms: float) -> simpy.Event:
+        """Start generating; the returned event fires when the request is done."""
+        self._advance()
+        done = self.env.event()
+        self.jobs[self._next_id] = [work_ms, done]
+        self._next_id += 1
+        self._schedule()
+        return done
+
+
+def _per_server(value, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    return np.full(n, float(arr)) if arr.ndim == 0 else arr
+
+
+def capacity_rps(tokens, slots, speed=1.0, token_ms: float = 1.0, n_servers: int | None = None) -> float:
+    """Requests per second the whole fleet can finish at full use (mean request length)."""
+    n = n_servers or len(np.atleast_1d(slots))
+    slots, speed = _per_server(slots, n), _per_server(speed, n)
+    return float((slots * speed).sum() / (np.mean(tokens) * token_ms / 1000))
+
+
+def simulate(policy: str, tokens, n_servers: int = 3, slots=2, speed=1.0, weights=None, token_ms: float = 1.0,
+             overhead_ms: float = 0.0, load: float | None = 0.8, concurrency: int | None = None, keys=None,
+             vnodes: int = 100, seed: int = 42) -> Result:
+    """Run every request in ``tokens`` through one balancing policy; see the module docstring.
+
+    ``slots``/``speed``/``weights`` are one value for all servers or a list; ``speed`` 2 generates twice
+    as fast. ``concurrency`` (closed loop) wins over ``load`` (open loop, fraction of capacity).
+    ``overhead_ms`` is a fixed per-request cost outside the server (network, proxy, client).
+    """
+    tokens = np.asarray(tokens)
+    n = n_servers
+    slots_arr = _per_server(slots, n).astype(int)
+    speed_arr = _per_server(speed, n)
+    w = _per_server(1.0 if weights is None else weights, n)
+    rng = _rng(seed, 3)
+    keys = request_keys(len(tokens), seed=seed) if keys is None else keys
+    key_hashes = hash_keys(keys) if policy == "hash" else np.zeros(len(tokens), dtype=np.uint64)
+    lb = _Balancer(policy, n, w, rng, vnodes)
+    env = simpy.Environment()
+    servers = [_SharedServer(env, int(sl), sp) for sl, sp in zip(slots_arr, speed_arr)]
+    lat = np.zeros(len(tokens))
+    served = np.zeros(n, dtype=int)
+    busy = np.zeros(n)
+
+    def request(i):
+        t0 = env.now
+        s = lb.pick(key_hashes[i])
+        lb.active[s] += 1
+        served[s] += 1
+        work = tokens[i] * token_ms
+        yield servers[s].submit(work)
+        busy[s] += work / speed_arr[s]
+        lb.active[s] -= 1
+        if overhead_ms:
+            yield env.timeout(overhead_ms)
+        lat[i] = env.now - t0
+
+    if concurrency:
+        order = iter(range(len(tokens)))
+
+        def client():
+            for i in order:
+                yield env.process(request(i))
+
+        for _ in range(concurrency):
+            env.process(client())
+    else:
+        rate_per_ms = load * capacity_rps(tokens, slots_arr, speed_arr, token_ms) / 1000
+        gaps = rng.exponential(1 / rate_per_ms, len(tokens))
+
+        def arrivals():
+            for i, gap in enumerate(gaps):
+                yield env.timeout(gap)
+                env.process(request(i))
+
+        env.process(arrivals())
+    env.run()
+    params = {"n_servers": n, "slots": slots_arr.tolist(), "speed": speed_arr.tolist(), "weights": w.tolist(),
+              "token_ms": token_ms, "load": None if concurrency else load, "concurrency": concurrency,
+              "seed": seed}
+    return Result(policy, lat, served, busy, float(env.now), params)
+
+
+def compare(policies, tokens, **kw) -> dict[str, Result]:
+    """The same requests through each policy (same seed): ``{policy: Result}``."""
+    return {p: simulate(p, tokens, **kw) for p in policies}
+
+
+def ranking(p99_by_policy: dict) -> list[str]:
+    """Policies from best (lowest p99) to worst."""
+    return sorted(p99_by_policy, key=p99_by_policy.get)
