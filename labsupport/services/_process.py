@@ -136,9 +136,9 @@ class ManagedProcess:
             return self
         if self.port is None:
             if self._requested_port is not None:
-                if port_in_use(self._requested_port):
+                if port_in_use(self._requested_port, self.host):
                     raise ServiceError(
-                        f"{self.name}: port {self._requested_port} on {HOST} is already in use.\n"
+                        f"{self.name}: port {self._requested_port} on {self.host} is already in use.\n"
                         f"Fix: leave port=None to pick a free port, or stop what holds it "
                         f"(`ss -ltnp | grep :{self._requested_port}`)."
                     )

@@ -5,6 +5,7 @@
     group[0].kill()                # crash one replica
     group.urls, group.addresses    # for clients and for nginx upstreams
     m.client()                     # httpx.Client bound to the app
+    s = services.app("labsupport.apps.resource_api:app", tls=True)       # HTTPS with the lab CA
 
 Each replica gets REPLICA_ID (0, 1, ...) and REPLICA_NAME in its environment and reports them
 in the ``X-Replica`` response header. Readiness is an HTTP GET of ``/healthz``.
@@ -13,9 +14,11 @@ in the ``X-Replica`` response header. Readiness is an HTTP GET of ``/healthz``.
 from __future__ import annotations
 
 import http.client
+import ssl
 
 import httpx
 
+from . import tls as _tls
 from ._process import ManagedProcess, free_port, python_exe
 
 
@@ -23,8 +26,12 @@ class AppServer(ManagedProcess):
     kind = "app"
 
     def __init__(self, target: str, name: str | None = None, port: int | None = None,
-                 env: dict | None = None, health_path: str = "/healthz", extra_args: list[str] | None = None):
+                 env: dict | None = None, health_path: str = "/healthz", extra_args: list[str] | None = None,
+                 host: str | None = None, tls: bool = False):
         super().__init__(name or target.split(":")[0].rsplit(".", 1)[-1], port)
+        self.tls = tls  # serve HTTPS with a certificate from the lab CA (services.tls)
+        if host:  # another loopback address (127.0.0.2 ...), e.g. for the DNS labs
+            self.host = host
         self.target = target
         self._env = {k: str(v) for k, v in (env or {}).items()}
         self.health_path = health_path
@@ -35,10 +42,21 @@ class AppServer(ManagedProcess):
 
     def command(self) -> list[str]:
         return [python_exe(), "-m", "uvicorn", self.target, "--host", self.host, "--port", str(self.port),
-                "--no-access-log", "--log-level", "warning", *self.extra_args]
+                "--no-access-log", "--log-level", "warning", *self._tls_args(), *self.extra_args]
+
+    def _tls_args(self) -> list[str]:
+        if not self.tls:
+            return []
+        cert, key = _tls.server_files(self.name)
+        return ["--ssl-certfile", cert, "--ssl-keyfile", key]
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client-side context that trusts the lab CA (and nothing else)."""
+        return ssl.create_default_context(cafile=_tls.ca_file())
 
     def probe(self) -> bool:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=0.5)
+        conn = (http.client.HTTPSConnection(self.host, self.port, timeout=0.5, context=self.ssl_context())
+                if self.tls else http.client.HTTPConnection(self.host, self.port, timeout=0.5))
         try:
             conn.request("GET", self.health_path)
             return conn.getresponse().status < 500
@@ -47,9 +65,11 @@ class AppServer(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def client(self, **kw) -> httpx.Client:
+        if self.tls:
+            kw.setdefault("verify", self.ssl_context())
         return httpx.Client(base_url=self.url, **kw)
 
 
@@ -80,13 +100,21 @@ class AppGroup(list):
 
 
 def app(target: str, replicas: int | None = None, env: dict | None = None, name: str | None = None,
-        **kw) -> AppServer | AppGroup:
-    """Start ``module:app`` under uvicorn; with ``replicas=N`` return an AppGroup of N processes."""
+        hosts: list[str] | None = None, **kw) -> AppServer | AppGroup:
+    """Start ``module:app`` under uvicorn; with ``replicas=N`` return an AppGroup of N processes.
+
+    ``hosts=["127.0.0.2", "127.0.0.3"]`` puts one replica on each loopback address, all on one shared
+    port (as servers behind a DNS name are: the name gives the address, the port is well known).
+    """
+    if hosts:
+        replicas = replicas or len(hosts)
+        kw["port"] = kw.get("port") or free_port()
     if replicas is None:
         return AppServer(target, name=name, env={"REPLICA_ID": 0, **(env or {})}, **kw).start()
     base = name or target.split(":")[0].rsplit(".", 1)[-1]
     group = AppGroup(
-        AppServer(target, name=f"{base}-{i}", env={"REPLICA_ID": i, **(env or {})}, **kw) for i in range(replicas)
+        AppServer(target, name=f"{base}-{i}", env={"REPLICA_ID": i, **(env or {})}, **kw,
+                  **({"host": hosts[i]} if hosts else {})) for i in range(replicas)
     )
     for a in group:  # spawn all, then wait for all: N replicas start in about the time of one
         a.port = a._requested_port or free_port()

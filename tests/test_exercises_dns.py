@@ -1,0 +1,90 @@
+"""Graders of chapter 3 (labsupport/exercises/dns.py): right answers pass, typical wrong ones get
+feedback that says what went wrong."""
+
+from labsupport.check import get, grade
+
+IDS = ["rr-heavy-share", "rebalance-time", "far-resolver", "ecs-sees", "worst-case-stale", "queries-per-s",
+       "choose-ttl"]
+
+
+def ok(exercise, answer):
+    fb = grade(exercise, answer)
+    assert fb.ok, (exercise, answer, fb.message)
+    return fb
+
+
+def wrong(exercise, answer, *words):
+    fb = grade(exercise, answer)
+    assert not fb.ok, (exercise, answer, fb.message)
+    for w in words:
+        assert w.lower() in fb.message.lower(), (exercise, answer, fb.message)
+    return fb
+
+
+def test_every_grader_is_registered():
+    """All chapter 3 ids resolve to a grader, and a placeholder is not an answer."""
+    for ex in IDS:
+        assert callable(get(f"dns.{ex}"))
+        wrong(f"dns.{ex}", None, "not answered")
+
+
+def test_rr_heavy_share():
+    """110 of 140 requests; per-request rotation and the share of clients are named as the mistakes."""
+    ok("dns.rr-heavy-share", 110 / 140)
+    ok("dns.rr-heavy-share", 0.79)
+    wrong("dns.rr-heavy-share", 1 / 3, "caches")
+    wrong("dns.rr-heavy-share", 0.4, "clients")
+    wrong("dns.rr-heavy-share", 100 / 140, "client 4")
+    wrong("dns.rr-heavy-share", 0.1, "too low")
+
+
+def test_rebalance_time():
+    """A full TTL (60 min); the average and the unit slip get their own hints."""
+    ok("dns.rebalance-time", 60)
+    wrong("dns.rebalance-time", 30, "half")
+    wrong("dns.rebalance-time", 0, "cached")
+    wrong("dns.rebalance-time", 3600, "minutes")
+
+
+def test_far_resolver():
+    """London, because the server sees the resolver; other choices explain why not; junk lists the choices."""
+    ok("dns.far-resolver", "london")
+    ok("dns.far-resolver", " London ")
+    wrong("dns.far-resolver", "tokyo", "resolver")
+    wrong("dns.far-resolver", "both", "resolver")
+    wrong("dns.far-resolver", "paris", "choose one of")
+
+
+def test_ecs_sees():
+    """Resolver address and client subnet; the full address and a city are corrected specifically."""
+    ok("dns.ecs-sees", ["resolver-ip", "client-subnet"])
+    ok("dns.ecs-sees", ["Client-Subnet", "resolver-ip"])
+    wrong("dns.ecs-sees", ["resolver-ip", "client-subnet", "client-ip"], "truncated")
+    wrong("dns.ecs-sees", ["client-city"], "geoip")
+    wrong("dns.ecs-sees", ["resolver-ip"], "missing")
+    wrong("dns.ecs-sees", "resolver-ip", "missing")
+
+
+def test_worst_case_stale():
+    """Detection (3 x 10 s) plus a full TTL (300 s); forgetting either part is named."""
+    ok("dns.worst-case-stale", 330)
+    wrong("dns.worst-case-stale", 300, "detection")
+    wrong("dns.worst-case-stale", 310, "three")
+    wrong("dns.worst-case-stale", 150, "average")
+    wrong("dns.worst-case-stale", 30, "detection time")
+
+
+def test_queries_per_s():
+    """100,000 / 60; per-minute and times-60 mistakes are named."""
+    ok("dns.queries-per-s", 1667)
+    ok("dns.queries-per-s", 100_000 / 60)
+    wrong("dns.queries-per-s", 100_000, "per minute")
+    wrong("dns.queries-per-s", 6_000_000, "once per ttl")
+
+
+def test_choose_ttl():
+    """60 s minus up to 10 s of detection; too-cautious and detection slips are named."""
+    ok("dns.choose-ttl", 50)
+    wrong("dns.choose-ttl", 60, "detection")
+    wrong("dns.choose-ttl", 55, "two checks")
+    wrong("dns.choose-ttl", 30, "largest")
