@@ -1,0 +1,44 @@
+"""measure.cpu_timer, measure.timeline and the plots drawn from them (plot.timeline, who_served)."""
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from labsupport import measure, plot  # noqa: E402
+
+
+def test_cpu_timer_sees_waiting_as_idle():
+    """Sleeping 50 ms uses almost no CPU (idle > 80 %); computing uses CPU time, however long it waits."""
+    with measure.cpu_timer() as waiting:
+        time.sleep(0.05)
+    assert waiting.wall_s >= 0.05 and waiting.cpu_s < 0.01 and waiting.idle_fraction > 0.8
+    with measure.cpu_timer() as busy:
+        sum(i * i for i in range(300_000))
+    assert busy.cpu_s > 0.01 and busy.cpu_s > 5 * waiting.cpu_s
+
+
+def test_timeline_lanes_and_overlap():
+    """4 threads x 8 sleeps of 20 ms: several lanes, each span >= 20 ms, spans on different lanes overlap."""
+    spans = measure.timeline(lambda i: time.sleep(0.02), n=8, concurrency=4)
+    lanes = {s["lane"] for s in spans}
+    assert len(spans) == 8 and 2 <= len(lanes) <= 4 and lanes == set(range(len(lanes)))
+    assert all(s["ok"] and s["end_ms"] - s["start_ms"] >= 19 for s in spans)
+    assert any(a["lane"] != b["lane"] and a["start_ms"] < b["end_ms"] and b["start_ms"] < a["end_ms"]
+               for a in spans for b in spans)
+    failing = measure.timeline(lambda i: 1 / 0, n=2)
+    assert [s["ok"] for s in failing] == [False, False] and {s["lane"] for s in failing} == {0}
+
+
+def test_timeline_and_grid_plots_draw():
+    """plot.timeline gives one panel per run; who_served adds a login column and marks failures."""
+    spans = measure.timeline(lambda i: None, n=3)
+    fig = plot.timeline({"a": spans, "b": spans})
+    assert len(fig.axes) == 2 and fig.axes[-1].get_xlabel()
+    fig = plot.who_served([[0, 1], [2, -1]], [[False, True], [False, True]], first=[0, 2],
+                          event_at=1, event_label="kill")
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (2, 3)
+    assert len(ax.collections[0].get_offsets()) == 2  # two crosses
+    plot.plain_log_ticks(ax)  # linear axes are left alone
