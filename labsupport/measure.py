@@ -42,9 +42,14 @@ def percentiles(samples, ps=(50, 90, 99)) -> dict:
 
 
 def progress(iterable, desc: str = "", total: int | None = None, **kw):
+    """A progress bar while you wait; hidden when the book is built (LABSUPPORT_BATCH=1), where
+    nobody watches and a finished bar would leave an empty box on the page."""
+    import os  # noqa: PLC0415
+
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5, **kw)
+    quiet = os.environ.get("LABSUPPORT_BATCH") == "1"
+    return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5, disable=quiet, **kw)
 
 
 @dataclass

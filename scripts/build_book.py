@@ -86,5 +86,6 @@ def quiet_runtime_dir() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    os.environ.setdefault("LABSUPPORT_BATCH", "1")  # kernels inherit it: no progress bars in the book
     quiet_runtime_dir()
     sys.exit(main())

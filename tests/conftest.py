@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 SESSION_START = time.time()
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
+os.environ.setdefault("LABSUPPORT_BATCH", "1")  # notebooks run unattended: no progress bars
 sys.path.insert(0, str(ROOT))
 
 
