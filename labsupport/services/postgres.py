@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import signal
 import subprocess
 from pathlib import Path
 
@@ -71,6 +72,11 @@ class PostgresServer(ManagedProcess):
     def probe(self) -> bool:
         with psycopg.connect(self.url, connect_timeout=1) as conn:
             return conn.execute("SELECT 1").fetchone()[0] == 1
+
+    def stop(self) -> None:
+        """Graceful and quick: SIGINT is PostgreSQL's "fast" shutdown (disconnect clients, checkpoint).
+        SIGTERM ("smart") waits for every open connection to close, so a lab holding one would stall."""
+        self._terminate(signal.SIGINT)
 
     def install_hint(self) -> str:
         return _resolve.install_hint("postgres")

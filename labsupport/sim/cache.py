@@ -1,0 +1,270 @@
+"""Exact cache simulations and seeded workloads: the yardstick the real Redis runs are held against.
+
+    reqs = zipf_requests(n_requests=20_000, n_keys=5_000, skew=1.0, seed=42)   # key 0 is the most popular
+    hit_rate(reqs, capacity=500, policy="lru")        # exact LRU
+    hit_rate(reqs, capacity=500, policy="lfu")        # exact LFU (counts of keys in the cache; ties: LRU)
+    hit_rate(reqs, capacity=500, policy="ttl")        # evict the soonest expiry (equal TTLs: oldest insert)
+    hit_rate(reqs, capacity=500, policy="random", seed=1)
+    hit_rate(reqs, capacity=500, policy="sampled-lru", samples=5, seed=1)   # Redis-style: oldest of N sampled
+    hits = simulate(reqs, capacity=500, policy="lru")  # one bool per request
+    phases = drifting_requests(n_phases=8, requests_per_phase=1_500, window_keys=200, shift_keys=100, seed=42)
+    ttl_staleness(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0, n_keys=50, duration_s=60, seed=42)
+    stale_fraction_formula(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0)  # the same, closed form
+    hits = replay(redis_client, reqs, value="x" * 1000)  # the same requests on a real Redis (SET NX GET)
+    hits = replay_phases({"lru": c1, "lfu": c2}, phases, value="x" * 1000)   # one phase per wall-clock second
+
+Time is counted in requests (one tick per request). Why each policy wins or loses is in the chapter
+``book/06-caching.md``; the labs in ``labs/06-caching`` run the same workloads against a real server.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import OrderedDict, defaultdict
+
+import numpy as np
+
+POLICIES = ("lru", "lfu", "ttl", "fifo", "random", "sampled-lru")
+
+
+# -- workloads -----------------------------------------------------------------------------------
+def zipf_probabilities(n_keys: int, skew: float) -> np.ndarray:
+    """P(key k) proportional to 1 / (k + 1) ** skew; skew 0 is uniform, bigger is more skewed."""
+    weights = 1.0 / np.arange(1, n_keys + 1, dtype=float) ** skew
+    return weights / weights.sum()
+
+
+def zipf_requests(n_requests: int, n_keys: int, skew: float = 1.0, seed: int = 42) -> np.ndarray:
+    """A seeded stream of key ids drawn from a Zipf law (key 0 most popular); popularity never changes."""
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_keys, size=n_requests, p=zipf_probabilities(n_keys, skew))
+
+
+def drifting_requests(n_phases: int, requests_per_phase: int, window_keys: int, shift_keys: int,
+                      seed: int = 42) -> list[np.ndarray]:
+    """Popularity that moves: phase p draws uniformly from keys [p*shift_keys, p*shift_keys + window_keys).
+
+    Yesterday's hot keys go cold, which is what LRU handles and LFU does not.
+    """
+    rng = np.random.default_rng(seed)
+    return [p * shift_keys + rng.integers(0, window_keys, size=requests_per_phase) for p in range(n_phases)]
+
+
+# -- the caches ----------------------------------------------------------------------------------
+class _LFU:
+    """Exact in-cache LFU in O(1): buckets of equal count, least recently used first inside a bucket."""
+
+    def __init__(self):
+        self.count: dict = {}
+        self.buckets: dict[int, OrderedDict] = defaultdict(OrderedDict)
+        self.min_count = 0
+
+    def __contains__(self, key):
+        return key in self.count
+
+    def __len__(self):
+        return len(self.count)
+
+    def touch(self, key):
+        c = self.count[key]
+        del self.buckets[c][key]
+        if not self.buckets[c]:
+            del self.buckets[c]
+            if self.min_count == c:
+                self.min_count = c + 1
+        self.count[key] = c + 1
+        self.buckets[c + 1][key] = None
+
+    def insert(self, key):
+        self.count[key] = 1
+        self.buckets[1][key] = None
+        self.min_count = 1
+
+    def evict(self):
+        key, _ = self.buckets[self.min_count].popitem(last=False)
+        if not self.buckets[self.min_count]:
+            del self.buckets[self.min_count]
+        del self.count[key]
+        if self.count and self.min_count not in self.buckets:
+            self.min_count = min(self.buckets)
+
+
+def simulate(requests, capacity: int, policy: str = "lru", seed: int = 0, samples: int = 5,
+             ttl_ticks=None) -> np.ndarray:
+    """Replay ``requests`` (key ids, or any hashable keys) through a cache of ``capacity`` keys.
+
+    Returns one bool per request, True where it hit.
+
+    A miss inserts the key (cache-aside), evicting one key first when the cache is full.
+    ``ttl_ticks`` (one per request, optional) sets each inserted key's TTL for ``policy="ttl"``;
+    left out, every key gets the same TTL and "ttl" evicts the oldest insert (FIFO). Nothing expires
+    by itself here: the TTL only decides who is evicted (as Redis ``volatile-ttl`` does).
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
+    if capacity < 1:
+        raise ValueError("capacity must be at least 1 key")
+    reqs = requests.tolist() if hasattr(requests, "tolist") else list(requests)  # any hashable keys
+    hits = np.zeros(len(reqs), dtype=bool)
+    rng = random.Random(seed)
+
+    if policy == "lru":
+        cache: OrderedDict = OrderedDict()
+        for i, k in enumerate(reqs):
+            if k in cache:
+                hits[i] = True
+                cache.move_to_end(k)
+            else:
+                if len(cache) >= capacity:
+                    cache.popitem(last=False)
+                cache[k] = None
+    elif policy == "lfu":
+        lfu = _LFU()
+        for i, k in enumerate(reqs):
+            if k in lfu:
+                hits[i] = True
+                lfu.touch(k)
+            else:
+                if len(lfu) >= capacity:
+                    lfu.evict()
+                lfu.insert(k)
+    elif policy in ("ttl", "fifo"):
+        expires: dict = {}
+        heap: list = []
+        for i, k in enumerate(reqs):
+            if k in expires:
+                hits[i] = True
+                continue
+            if len(expires) >= capacity:
+                while True:  # lazy heap: skip entries of keys already gone
+                    at, tick, victim = heapq.heappop(heap)
+                    if expires.get(victim) == (at, tick):
+                        del expires[victim]
+                        break
+            ttl = 1 if (ttl_ticks is None or policy == "fifo") else ttl_ticks[i]
+            expires[k] = (i + ttl, i)
+            heapq.heappush(heap, (i + ttl, i, k))
+    else:  # random, sampled-lru: a list + index map gives O(1) random picks
+        keys: list = []
+        where: dict = {}
+        last_used: dict = {}
+        for i, k in enumerate(reqs):
+            if k in where:
+                hits[i] = True
+                last_used[k] = i
+                continue
+            if len(keys) >= capacity:
+                if policy == "random":
+                    j = rng.randrange(len(keys))
+                else:
+                    picks = [rng.randrange(len(keys)) for _ in range(samples)]
+                    j = min(picks, key=lambda p: last_used[keys[p]])
+                victim = keys[j]
+                keys[j] = keys[-1]
+                where[keys[j]] = j
+                keys.pop()
+                del where[victim], last_used[victim]
+            where[k] = len(keys)
+            keys.append(k)
+            last_used[k] = i
+    return hits
+
+
+def hit_rate(requests, capacity: int, policy: str = "lru", warmup: float = 0.25, **kw) -> float:
+    """Fraction of hits, ignoring the first ``warmup`` fraction of requests (the cold start)."""
+    hits = simulate(requests, capacity, policy, **kw)
+    return float(hits[int(len(hits) * warmup):].mean())
+
+
+# -- TTL and staleness ---------------------------------------------------------------------------
+def ttl_staleness(ttl_s: float, update_rate_per_s: float, read_rate_per_s: float, n_keys: int = 50,
+                  duration_s: float = 60.0, seed: int = 42) -> dict:
+    """Cache-aside with a TTL over a source that changes: what fraction of reads return an old value?
+
+    Each key is updated at random (Poisson, ``update_rate_per_s``) and read at random
+    (Poisson, ``read_rate_per_s``). A read hits when the cached copy is younger than ``ttl_s``;
+    it is stale when the source changed after the copy was fetched. Returns
+    ``{"stale_fraction", "hit_rate", "reads"}`` over all reads.
+    """
+    rng = np.random.default_rng(seed)
+    reads = stale = hits = 0
+    for _ in range(n_keys):
+        n_updates, n_reads = int(duration_s * update_rate_per_s * 2) + 10, int(duration_s * read_rate_per_s * 2) + 10
+        updates = np.cumsum(rng.exponential(1 / update_rate_per_s, n_updates))
+        read_times = np.cumsum(rng.exponential(1 / read_rate_per_s, n_reads))
+        read_times = read_times[read_times < duration_s]
+        fetched_at = None
+        for t in read_times:
+            reads += 1
+            if fetched_at is not None and t - fetched_at < ttl_s:
+                hits += 1
+                # stale if an update landed in (fetched_at, t]
+                j = np.searchsorted(updates, fetched_at, side="right")
+                if j < len(updates) and updates[j] <= t:
+                    stale += 1
+            else:
+                fetched_at = t
+    return {"stale_fraction": stale / reads if reads else 0.0, "hit_rate": hits / reads if reads else 0.0,
+            "reads": reads}
+
+
+def stale_fraction_formula(ttl_s: float, update_rate_per_s: float, read_rate_per_s: float) -> float:
+    """A back-of-envelope estimate: a copy lives ``ttl_s``; a read lands at a uniform age inside it.
+
+    P(stale | hit) = 1 - (1 - exp(-u*T)) / (u*T) for update rate u; hits are about r*T / (1 + r*T)
+    of reads when reads arrive at rate r (one miss starts each copy, the next r*T reads hit).
+    """
+    u, r, t = update_rate_per_s, read_rate_per_s, ttl_s
+    if t <= 0:
+        return 0.0
+    p_stale_hit = 1 - (1 - np.exp(-u * t)) / (u * t)
+    return float(p_stale_hit * (r * t) / (1 + r * t))
+
+
+# -- the same workloads on a real Redis ------------------------------------------------------------
+def replay(client, requests, value: str, batch: int = 500, ttl_ms: int | None = None,
+           prefix: str = "k:") -> np.ndarray:
+    """Cache-aside on a real Redis; one bool per request (True = hit), like ``simulate``.
+
+    Each request is ``SET key value NX GET``: it returns the cached value on a hit and fills the key on a
+    miss, in one command, so a pipelined batch keeps the exact request order. ``ttl_ms`` gives every
+    new key a TTL (needed by ``volatile-*`` policies; a hit does not refresh it).
+    """
+    reqs = [int(k) for k in requests]
+    hits = np.zeros(len(reqs), dtype=bool)
+    for start in range(0, len(reqs), batch):
+        pipe = client.pipeline(transaction=False)
+        for k in reqs[start:start + batch]:
+            pipe.set(f"{prefix}{k}", value, nx=True, get=True, px=ttl_ms)
+        hits[start:start + batch] = [v is not None for v in pipe.execute()]
+    return hits
+
+
+def replay_phases(clients: dict, phases, value: str, **kw) -> dict:
+    """Replay each phase on every client inside its own wall-clock second; returns ``{name: hits}``.
+
+    Redis stamps a key's last access with a clock that ticks once a second, so requests within one
+    second look equally recent to its LRU. Giving each phase its own second lets the server tell
+    "this phase" from "an earlier phase", as it would for traffic spread over minutes.
+    """
+    import time  # noqa: PLC0415
+
+    out = {name: [] for name in clients}
+    for reqs in phases:
+        time.sleep((1.15 - time.time() % 1.0) % 1.0)  # start just after a tick of the server's clock
+        for name, client in clients.items():
+            out[name].append(replay(client, reqs, value, **kw))
+    return {name: np.concatenate(h) for name, h in out.items()}
+
+
+def bytes_per_key(client, value: str, n: int = 1000, prefix: str = "size:") -> float:
+    """Memory one more key of this value costs on this server (``INFO memory`` before and after)."""
+    before = client.info("memory")["used_memory"]
+    pipe = client.pipeline(transaction=False)
+    for i in range(n):
+        pipe.set(f"{prefix}{i}", value)
+    pipe.execute()
+    per_key = (client.info("memory")["used_memory"] - before) / n
+    client.delete(*[f"{prefix}{i}" for i in range(n)])
+    return per_key

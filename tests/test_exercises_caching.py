@@ -1,0 +1,128 @@
+"""Graders of chapter 6 labs 1-4 (labsupport/exercises/caching.py): right answers pass, typical wrong ones
+get feedback that says what went wrong."""
+
+import pytest
+
+from labsupport.check import get, grade
+
+
+def ok(exercise, answer):
+    fb = grade(exercise, answer)
+    assert fb.ok, (exercise, answer, fb.message)
+    return fb
+
+
+def wrong(exercise, answer, *words):
+    fb = grade(exercise, answer)
+    assert not fb.ok, (exercise, answer, fb.message)
+    for w in words:
+        assert w.lower() in fb.message.lower(), (exercise, answer, fb.message)
+    return fb
+
+
+def test_every_grader_is_registered():
+    """All eleven ids of labs 1-4 resolve to a grader."""
+    for ex in ["mean-latency", "hit-rate-needed", "invalidate-order", "writes-at-risk", "flush-rows",
+               "write-back-ok", "ideal-hit-rate", "samples-one", "policy-for-drift", "ttl-for-staleness",
+               "why-keep-ttl"]:
+        assert callable(get(f"caching.{ex}"))
+
+
+def test_unanswered_is_not_right():
+    """The placeholder None is reported as not answered yet."""
+    wrong("caching.mean-latency", None, "not answered")
+
+
+def test_mean_latency():
+    """0.9 x 0.3 ms + 0.1 x 40 ms = 4.27 ms; swapped weights and plain averages are named."""
+    ok("caching.mean-latency", 4.27)
+    ok("caching.mean-latency", 4.3)
+    wrong("caching.mean-latency", 36.03, "swap")
+    wrong("caching.mean-latency", 20.15, "plain average")
+    wrong("caching.mean-latency", 0.3, "misses")
+    wrong("caching.mean-latency", 100, "too high")
+
+
+def test_hit_rate_needed():
+    """h = 35 / 39.7 = 0.88; a percentage and the miss rate are caught."""
+    ok("caching.hit-rate-needed", 0.88)
+    wrong("caching.hit-rate-needed", 88, "fraction")
+    wrong("caching.hit-rate-needed", 0.118, "miss rate")
+    wrong("caching.hit-rate-needed", 0.125, "one minus")
+
+
+def test_invalidate_order():
+    """Update the database, then delete the key; each wrong order gets its own reason."""
+    ok("caching.invalidate-order", "b")
+    ok("caching.invalidate-order", " B ")
+    wrong("caching.invalidate-order", "a", "rejects")
+    wrong("caching.invalidate-order", "c", "window")
+    wrong("caching.invalidate-order", "d", "ttl")
+    wrong("caching.invalidate-order", "e", "choose one of")
+
+
+def test_writes_at_risk():
+    """Worst case is a whole 2 s interval at 3,000 writes/s = 6,000 writes."""
+    ok("caching.writes-at-risk", 6000)
+    wrong("caching.writes-at-risk", 3000, "worst case")
+    wrong("caching.writes-at-risk", 1500, "whole interval")
+
+
+def test_flush_rows():
+    """Writes coalesce per user: at most 200 rows."""
+    ok("caching.flush-rows", 200)
+    wrong("caching.flush-rows", 3000, "coalesce")
+    wrong("caching.flush-rows", 15, "too low")
+
+
+def test_write_back_ok():
+    """Likes and last-seen can lose seconds; balances, passwords and labels cannot."""
+    ok("caching.write-back-ok", ["b", "d"])
+    ok("caching.write-back-ok", "d, b")
+    wrong("caching.write-back-ok", ["a", "b", "d"], "balances")
+    wrong("caching.write-back-ok", ["b", "d", "e"], "annotator")
+    wrong("caching.write-back-ok", ["b"], "d")
+    wrong("caching.write-back-ok", ["c"], "passwords")
+
+
+def test_ideal_hit_rate():
+    """Sum of the top 500 Zipf(1.0) probabilities over 5,000 keys, about 0.75."""
+    ok("caching.ideal-hit-rate", 0.747)
+    wrong("caching.ideal-hit-rate", 0.1, "not 10% of the requests")
+    wrong("caching.ideal-hit-rate", 74.7, "fraction")
+    wrong("caching.ideal-hit-rate", 0.9, "too high")
+
+
+def test_samples_one():
+    """One sample makes sampled LRU random eviction."""
+    ok("caching.samples-one", "random")
+    wrong("caching.samples-one", "lru", "oldest of one")
+    wrong("caching.samples-one", "fifo", "insertion order")
+
+
+def test_policy_for_drift():
+    """Drifting popularity favours LRU; LFU keeps yesterday's hits."""
+    ok("caching.policy-for-drift", "LRU")
+    wrong("caching.policy-for-drift", "lfu", "yesterday")
+    wrong("caching.policy-for-drift", "random", "recent use")
+
+
+@pytest.mark.parametrize("minutes", [6.0, 6.2, 6.5])
+def test_ttl_for_staleness_right(minutes):
+    """Updates once an hour, at most 5% stale hits: about 6.2 minutes (6 by the rule of thumb)."""
+    ok("caching.ttl-for-staleness", minutes)
+
+
+def test_ttl_for_staleness_wrong():
+    """Forgetting the factor 1/2, answering in hours, or a one-hour TTL are each explained."""
+    wrong("caching.ttl-for-staleness", 3, "evenly")
+    wrong("caching.ttl-for-staleness", 0.1035, "minutes, not hours")
+    wrong("caching.ttl-for-staleness", 60, "37%")
+
+
+def test_why_keep_ttl():
+    """The TTL is a safety net for lost or raced invalidations."""
+    ok("caching.why-keep-ttl", "b")
+    wrong("caching.why-keep-ttl", "a", "faster")
+    wrong("caching.why-keep-ttl", "c", "do not need")
+    wrong("caching.why-keep-ttl", "d", "lowers")
