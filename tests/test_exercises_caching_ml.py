@@ -2,21 +2,8 @@
 
 import pytest
 
+from grading import ok, wrong
 from labsupport.check import get, grade
-
-
-def ok(exercise, answer):
-    fb = grade(exercise, answer)
-    assert fb.ok, fb.message
-    return fb
-
-
-def wrong(exercise, answer, *words):
-    fb = grade(exercise, answer)
-    assert not fb.ok, f"{answer!r} should be wrong"
-    for w in words:
-        assert w.lower() in fb.message.lower(), fb.message
-    return fb
 
 
 def test_every_grader_is_registered():

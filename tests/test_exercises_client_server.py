@@ -2,21 +2,8 @@
 
 import pytest
 
+from grading import ok, wrong
 from labsupport.check import grade
-
-
-def ok(exercise, answer):
-    fb = grade(exercise, answer)
-    assert fb.ok, fb.message
-    return fb
-
-
-def wrong(exercise, answer, *words):
-    fb = grade(exercise, answer)
-    assert not fb.ok, f"{answer!r} was accepted"
-    for w in words:
-        assert w.lower() in fb.message.lower(), f"hint for {answer!r} lacks {w!r}: {fb.message}"
-    return fb
 
 
 def test_unanswered_is_pending():
