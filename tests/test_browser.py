@@ -78,7 +78,7 @@ def test_widgets_render_from_saved_state(browser, book_build):
 @pytest.mark.browser
 def test_solutions_start_hidden_and_toggle_open(browser, book_build):
     """Dropdown solutions are hidden until their title is clicked."""
-    pages = [p for p in _html_pages(book_build) if "dropdown" in p.read_text(errors="replace")]
+    pages = [p for p in _html_pages(book_build) if 'class="dropdown admonition' in p.read_text(errors="replace")]
     assert pages, "no page has a toggled solution"
     for path in pages[:6]:
         page, _ = _open(browser, path)
