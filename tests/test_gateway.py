@@ -36,7 +36,7 @@ def stack():
     r = services.redis()
     echo = services.app("labsupport.apps.echo:app")
     env = gateway.env(routes={"/v1/": echo}, keys=KEYS, redis=r,
-                      tier_limits={"free": ("1r/s", 1), "pro": "100r/s"}, daily_quota={"pro": 3})
+                      tier_limits={"free": ("1r/s", 1), "pro": ("100r/s", 10)}, daily_quota={"pro": 3})
     gw = services.app("labsupport.apps.gateway:app", env=env)
     yield gw, echo, r
     services.stop_all()
