@@ -11,6 +11,12 @@ plot, measure, widgets, check, results. ``python -m labsupport doctor`` checks t
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# gRPC's fork support can hang or abort a child forked while gRPC threads are busy; labs fork servers
+# often. It must be set before grpc is first imported, which is why it lives here.
+_os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from .check import check  # noqa: E402
 from .results import record  # noqa: E402
 

@@ -4,7 +4,8 @@ Run by ``labsupport.services.faults``; not meant to be started by hand.
     python -m labsupport.services._faultproxy LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CONTROL_PORT
 Control protocol: one JSON object per line on the control port, e.g. {"latency_ms": 80};
 {"stats": true} answers with counters. Latency and jitter delay the server-to-client direction,
-so each request-response round trip gains about ``latency_ms``.
+so each request-response round trip gains about ``latency_ms``; ``connect_ms`` holds each new
+connection that long before relaying, like the round trip of a real TCP handshake.
 """
 
 import asyncio
@@ -16,7 +17,7 @@ import sys
 import time
 
 HOST = "127.0.0.1"
-NORMAL = {"latency_ms": 0.0, "jitter_ms": 0.0, "bandwidth_kbps": 0.0, "mode": "normal"}
+NORMAL = {"latency_ms": 0.0, "jitter_ms": 0.0, "bandwidth_kbps": 0.0, "mode": "normal", "connect_ms": 0.0}
 
 
 class Relay:
@@ -46,6 +47,8 @@ class Relay:
                 while await reader.read(65536):
                     self.stats["dropped"] += 1
                 return
+            if self.state["connect_ms"]:  # a new connection first waits one round trip (TCP's handshake)
+                await asyncio.sleep(self.state["connect_ms"] / 1000)
             try:
                 up_reader, up_writer = await asyncio.open_connection(*self.upstream)
             except OSError:

@@ -38,7 +38,8 @@ class AppServer(ManagedProcess):
         self.extra_args = extra_args or []
 
     def env(self) -> dict[str, str]:
-        return {"REPLICA_NAME": self.name, "PYTHONUNBUFFERED": "1", **self._env}
+        # One BLAS thread per replica: N replicas on 2 cores must not each spawn a thread per core.
+        return {"REPLICA_NAME": self.name, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1", **self._env}
 
     def command(self) -> list[str]:
         return [python_exe(), "-m", "uvicorn", self.target, "--host", self.host, "--port", str(self.port),

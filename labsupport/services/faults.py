@@ -2,6 +2,7 @@
 
     link = services.fault_proxy(r)          # r: any service (or "host:port"); link.url replaces r.url
     with link.latency(ms=80, jitter_ms=20): ...   # every round trip gains ~80 ms
+    with link.latency(ms=80, handshake=True): ... # ... and a new connection first waits 80 ms (TCP's handshake)
     with link.bandwidth(kbps=512): ...            # a slow pipe
     with link.reset(): ...                        # connections are refused with a TCP RST
     with link.partition(): ...                    # a blackhole: bytes vanish, nothing answers
@@ -61,15 +62,19 @@ class FaultProxy(ManagedProcess):
 
     @contextlib.contextmanager
     def _fault(self, **state):
-        before = {k: v for k, v in self.stats().items() if k in ("latency_ms", "jitter_ms", "bandwidth_kbps", "mode")}
+        before = {k: v for k, v in self.stats().items()
+                  if k in ("latency_ms", "jitter_ms", "bandwidth_kbps", "mode", "connect_ms")}
         self._send(state)
         try:
             yield self
         finally:
             self._send(before)
 
-    def latency(self, ms: float, jitter_ms: float = 0.0):
-        return self._fault(latency_ms=ms, jitter_ms=jitter_ms)
+    def latency(self, ms: float, jitter_ms: float = 0.0, handshake: bool = False):
+        """Replies arrive ``ms`` later. ``handshake=True``: each new connection also waits ``ms`` before
+        its first byte is relayed, as a real TCP handshake costs one round trip (off by default)."""
+        extra = {"connect_ms": ms} if handshake else {}
+        return self._fault(latency_ms=ms, jitter_ms=jitter_ms, **extra)
 
     def bandwidth(self, kbps: float):
         return self._fault(bandwidth_kbps=kbps)
