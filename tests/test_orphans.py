@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -44,6 +45,21 @@ def _run(kc, code: str) -> str:
     return "".join(out)
 
 
+@contextlib.contextmanager
+def _kernel():
+    """A real IPython kernel, as a notebook has; yields (manager, client)."""
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -53,17 +69,11 @@ def _alive(pid: int) -> bool:
 
 def test_sigkilled_kernel_leaves_no_server_or_port():
     """A kernel starts redis, postgres, 2 apps, nginx, a fault proxy and a paused redis; SIGKILL it; all die."""
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    try:
+    with _kernel() as (km, kc):
         out = _run(kc, START_EVERYTHING)
         started = json.loads(out.strip().splitlines()[-1])
         assert len(started["pids"]) >= 8 and all(_alive(p) for p in started["pids"])
-        kernel_pid = km.provisioner.process.pid
-        os.kill(kernel_pid, signal.SIGKILL)
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             alive = [p for p in started["pids"] if _alive(p)]
@@ -73,19 +83,11 @@ def test_sigkilled_kernel_leaves_no_server_or_port():
             time.sleep(0.2)
         assert not alive, f"survivors: {[psutil.Process(p).cmdline()[:3] for p in alive if _alive(p)]}"
         assert not busy, f"ports still bound: {busy}"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_reaper_alone_cleans_up_servers_started_from_a_thread():
     """Servers started off the main thread get no PDEATHSIG: the reaper process alone must kill them."""
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    try:
+    with _kernel() as (km, kc):
         out = _run(kc, "import json, threading\nfrom labsupport import services\nbox = []\n"
                        "t = threading.Thread(target=lambda: box.append(services.redis())); t.start(); t.join()\n"
                        "print(json.dumps({'pid': box[0].pid, 'port': box[0].port}))")
@@ -95,6 +97,3 @@ def test_reaper_alone_cleans_up_servers_started_from_a_thread():
         while _alive(started["pid"]) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(started["pid"]) and not port_in_use(started["port"])
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
