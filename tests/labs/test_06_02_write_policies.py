@@ -4,9 +4,12 @@ LAB = "labs/06-caching/02-write-policies.ipynb"
 
 
 def test_write_back_is_faster(lab_results):
-    """Writes per second from one client: cache only (write-back) vs DB commit + cache (write-through)."""
+    """Writes per second from one client: cache only (write-back) vs DB commit + cache (write-through).
+
+    The factor depends on how fast the disk makes a COMMIT durable (1.7x to 6x seen on one VM), so the
+    test asks for a clear win, not a size."""
     r = lab_results(LAB)
-    assert r["writes_per_s_write_back"] > 2 * r["writes_per_s_write_through"], r
+    assert r["writes_per_s_write_back"] > 1.3 * r["writes_per_s_write_through"], r
 
 
 def test_write_back_crash_loses_acknowledged_writes(lab_results):
