@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
+from toc import toc_files
 
-ROOT = Path(__file__).resolve().parent.parent
 CDN = re.compile(r"""(src|href)=["']https?://(?!127\.0\.0\.1|localhost)[^"']+\.(js|css|woff2?)["']""")
-
-
-def _pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc["parts"]:
-        for ch in part["chapters"]:
-            pages += [ch["file"]] + [s["file"] for s in ch.get("sections", [])]
-    return pages
 
 
 @pytest.mark.book
@@ -30,7 +19,7 @@ def test_book_builds_strict(book_build):
 @pytest.mark.book
 def test_every_page_rendered_and_every_lab_plots(book_build):
     """Each TOC page has HTML; each lab page shows at least one plot image."""
-    for page in _pages():
+    for page in toc_files(with_root=True):
         html = (book_build / f"{page}.html").read_text()
         if page.startswith("labs/"):
             assert re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', html), f"{page} has no plot"

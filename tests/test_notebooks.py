@@ -7,31 +7,19 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from toc import toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
-    for part in toc["parts"]:
-        for ch in part["chapters"]:
-            files.append(ch["file"])
-            files += [s["file"] for s in ch.get("sections", [])]
-    return files
-
-
-LABS = [f for f in _toc_files() if f.startswith("labs/")]
+LABS = [f for f in toc_files() if f.startswith("labs/")]
 NOTEBOOKS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/**/*.ipynb")
                    if not any(part.startswith((".", "_")) for part in p.parts))
 
 
 def test_every_toc_entry_exists_and_every_notebook_is_in_the_toc():
     """No dangling TOC entry, no orphan lab."""
-    for f in _toc_files():
+    for f in toc_files():
         assert any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb")), f"missing page {f}"
-    in_toc = {f + ".ipynb" for f in _toc_files()}
+    in_toc = {f + ".ipynb" for f in toc_files()}
     assert not [nb for nb in NOTEBOOKS if nb not in in_toc]
 
 

@@ -373,19 +373,16 @@ class NginxServer(ManagedProcess):
 
     def usage(self) -> dict:
         """Requests per API key and status, counted from nginx's usage log: {key: {"200": n, ...}}."""
-        if not self.config.usage_log:
-            raise ServiceError("usage() needs NginxConfig(usage_log=True)")
         counts: dict[str, dict[str, int]] = {}
-        lines = self.usage_path.read_text().splitlines() if self.usage_path.exists() else []
-        for line in lines:
-            parts = line.split()
-            if len(parts) == 6:
-                per_key = counts.setdefault(parts[1], {})
-                per_key[parts[5]] = per_key.get(parts[5], 0) + 1
+        for row in self.usage_rows():
+            per_key = counts.setdefault(row["key"], {})
+            per_key[str(row["status"])] = per_key.get(str(row["status"]), 0) + 1
         return counts
 
     def usage_rows(self) -> list[dict]:
         """Every line of the usage log: {"t_s", "key", "tier", "method", "path", "status"}."""
+        if not self.config.usage_log:
+            raise ServiceError("usage() needs NginxConfig(usage_log=True)")
         rows = []
         lines = self.usage_path.read_text().splitlines() if self.usage_path.exists() else []
         for line in lines:

@@ -1,0 +1,17 @@
+"""The book's pages, read from _toc.yml (shared by the notebook and book tests)."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_files(with_root: bool = False) -> list[str]:
+    """Every page in _toc.yml, in order (chapters, then their labs); optionally the root page first."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] if with_root else []
+    for part in toc["parts"]:
+        for ch in part["chapters"]:
+            files += [ch["file"]] + [s["file"] for s in ch.get("sections", [])]
+    return files
