@@ -17,7 +17,7 @@ import os as _os
 # often. It must be set before grpc is first imported, which is why it lives here.
 _os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
-from .check import check  # noqa: E402
+from .check import check, reveal  # noqa: E402
 from .results import record  # noqa: E402
 
-__all__ = ["check", "record", "__version__"]
+__all__ = ["check", "record", "reveal", "__version__"]
