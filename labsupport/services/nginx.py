@@ -209,9 +209,10 @@ class NginxConfig:
 class NginxServer(ManagedProcess):
     kind = "nginx"
 
-    def __init__(self, config: NginxConfig, name: str | None = None, port: int | None = None, exe: str = "nginx"):
+    def __init__(self, config: NginxConfig, name: str | None = None, port: int | None = None,
+                 exe: str | None = None):
         super().__init__(name, port)
-        self.exe = exe
+        self.exe = exe or _nginx_exe()
         self.config = config
         self.control_port = free_port()
         self.generation = 0
@@ -470,12 +471,18 @@ def _apply_changes(config: NginxConfig, **changes) -> NginxConfig:
     return replace(config, upstreams=upstreams, routes=routes, rate_limits=rate_limits, **top)
 
 
-def nginx(upstream=None, config: NginxConfig | None = None, name: str | None = None, port: int | None = None,
-          **options) -> NginxServer:
-    """Start nginx in front of ``upstream`` (apps, services or "host:port" strings), see module docstring."""
+def _nginx_exe() -> str:
+    """The nginx binary, found the one way every code path uses (Debian keeps it in /usr/sbin)."""
     src = _resolve.nginx()
     if src.kind == "missing":
         raise ServiceError(f"nginx is not installed. Fix: {src.note}")
+    return src.where
+
+
+def nginx(upstream=None, config: NginxConfig | None = None, name: str | None = None, port: int | None = None,
+          **options) -> NginxServer:
+    """Start nginx in front of ``upstream`` (apps, services or "host:port" strings), see module docstring."""
+    exe = _nginx_exe()
     if config is None:
         if upstream is None:
             raise TypeError("nginx() needs upstream=[backends] or config=NginxConfig(...)")
@@ -483,4 +490,4 @@ def nginx(upstream=None, config: NginxConfig | None = None, name: str | None = N
         config = _apply_changes(base, **options)
     elif options:
         config = _apply_changes(config, **options)
-    return NginxServer(config, name=name, port=port, exe=src.where).start()
+    return NginxServer(config, name=name, port=port, exe=exe).start()
