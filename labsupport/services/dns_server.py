@@ -11,10 +11,13 @@
     d = services.dns({"api": apps}, health_check_s=0.25, fall=2)   # a dead backend's record is withdrawn
     d.stats(); d.events()                            # queries per name and answer; withdraw/restore times
     d.wait_for_health("127.0.0.2", healthy=False)    # block (with a deadline) until it is withdrawn
+    link = services.fault_proxy(apps[1]); d.reach(apps[1].host, via=link)   # .3 is reached through a
+    with link.partition(): ...                       # fault proxy: a blackhole there is a dead *host*
     r = d.resolver(cache=True); r.lookup("api")      # one client's caching resolver: it obeys the TTL
     fleet = d.fleet("api", clients=30)               # 30 such clients sending real HTTP requests
     run = fleet.run(requests=[...]) or fleet.run(duration_s=6, rate_per_s=5, events={3.0: apps[0].kill})
     run.by_backend(); run.failed(); run.last_failure_s(); run.over_time(bin_s=0.25); run.df()
+    run.failed_ms(); run.recovered_s(); run.outage(fault_at_s=3.0)   # how long failures hung; the cost
 
 Chapter 3 ("DNS") explains each piece; the server process is ``labsupport.apps.dns_authority``.
 """
@@ -26,6 +29,7 @@ import http.client
 import ipaddress
 import json
 import socket
+import statistics
 import threading
 import time
 from collections import Counter
@@ -93,6 +97,7 @@ class DNSServer(ManagedProcess):
         self.zone = zone if zone.endswith(".") else zone + "."
         self.control_port = free_port()
         self.ports: dict[str, int] = {}  # address -> the service port of the app behind it
+        self.routes: dict[str, tuple[str, int]] = {}  # address -> (host, port) clients connect to instead
         self._ttl = ttl_s
         self._names: dict[str, dict] = {}
         self._regions = dict(regions or {})
@@ -179,6 +184,20 @@ class DNSServer(ManagedProcess):
         """
         groups = names if isinstance(names, dict) else {names: clients}
         return ClientFleet(self, groups, cache=cache, **kw)
+
+    def reach(self, ip: str, via) -> None:
+        """Clients and health checks reach ``ip`` through ``via`` (a fault proxy in front of that app),
+        as packets to a host cross a network: ``with via.partition():`` then makes ``ip`` a dead host
+        (connections hang until a timeout) rather than a dead process (connections refused at once)."""
+        path = self._targets.get(ip, "http://x/healthz").split("://", 1)[-1].partition("/")[2]
+        self.routes[ip] = (via.host, via.port)
+        self._targets[ip] = f"http://{via.host}:{via.port}/{path}"
+        if self._health:
+            self._send({"op": "health", "health": self._health_config()})
+
+    def endpoint(self, ip: str) -> tuple[str, int]:
+        """Where a client that resolved ``ip`` actually connects: the app, or the proxy in front of it."""
+        return self.routes.get(ip) or (ip, self.ports[ip])
 
     def wait_for_health(self, ip: str, healthy: bool = False, timeout_s: float = 10.0) -> float:
         """Block until the health checker marks ``ip`` (un)healthy; returns the seconds it took."""
@@ -325,6 +344,23 @@ class FleetRun:
         ts = [r[0] for r in self.rows if not r[4] and (group is None or r[2] == group)]
         return max(ts) if ts else None
 
+    def failed_ms(self, group: str | None = None) -> list[float]:
+        """How long each failed request took before it failed (a refusal is quick; a timeout is not)."""
+        return [r[5] for r in self.rows if not r[4] and (group is None or r[2] == group)]
+
+    def recovered_s(self, group: str | None = None) -> float | None:
+        """When the last failed request *ended* (seconds since start): its start plus the time it hung."""
+        ts = [r[0] + r[5] / 1000 for r in self.rows if not r[4] and (group is None or r[2] == group)]
+        return max(ts) if ts else None
+
+    def outage(self, fault_at_s: float, group: str | None = None) -> dict:
+        """What a fault at ``fault_at_s`` cost the clients: failed requests, how long the median one hung,
+        the client-seconds spent waiting on failures, and when the last failure ended (s after the fault)."""
+        ms = self.failed_ms(group)
+        end = self.recovered_s(group)
+        return {"failed": len(ms), "median_failed_ms": float(statistics.median(ms)) if ms else 0.0,
+                "waited_s": sum(ms) / 1000, "recovered_after_s": (end - fault_at_s) if end else 0.0}
+
     def over_time(self, bin_s: float = 0.25, what: str = "failed", ip: str | None = None):
         """(bin start times, {group: per-bin values}); ``what``: "failed", "requests" or "share" of ``ip``."""
         import numpy as np  # noqa: PLC0415
@@ -396,7 +432,7 @@ class ClientFleet:
             if cl.conn is None or cl.conn_ip != ip:
                 if cl.conn is not None:
                     cl.conn.close()
-                cl.conn = http.client.HTTPConnection(ip, self.server.ports[ip], timeout=self.timeout_s)
+                cl.conn = http.client.HTTPConnection(*self.server.endpoint(ip), timeout=self.timeout_s)
                 cl.conn_ip = ip
             cl.conn.request("POST", self.path, body=self.body, headers={"Content-Type": "application/json"})
             resp = cl.conn.getresponse()

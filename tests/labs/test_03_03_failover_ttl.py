@@ -53,3 +53,27 @@ def test_long_ttls_keep_clients_on_a_dead_server_for_minutes(lab_results):
         assert 0.8 * ttl < rec[str(ttl)] < ttl + 60, rec
     assert failed["60"] < failed["300"] < failed["3600"], failed
     assert rec["300"] > 2 * 60  # "some clients continue hitting the dead server for minutes"
+
+
+def test_a_killed_process_fails_fast_and_a_vanished_host_hangs_for_the_timeout(lab_results):
+    """Median duration of a failed request: a killed process is refused by the kernel at once; a
+    blackholed host answers nothing, so each failure lasts the client's timeout (1 s and 0.25 s)."""
+    o = lab_results(LAB)["failover_outcomes"]
+    kill, slow, quick = o["kill"], o["host_gone_1s"], o["host_gone_025s"]
+    assert kill["failed"] > 0 and slow["failed"] > 0 and quick["failed"] > 0, o
+    assert kill["median_failed_ms"] < 100, o  # refused: no wait for the 1 s timeout
+    assert slow["median_failed_ms"] > 10 * kill["median_failed_ms"], o
+    assert 0.8 * 1000 < slow["median_failed_ms"] < 1.5 * 1000, o
+    assert 0.8 * 250 < quick["median_failed_ms"] < 1.5 * 250 + 100, o
+
+
+def test_a_shorter_timeout_fails_more_often_but_does_not_end_the_outage(lab_results):
+    """With the dead address cached, a client retries it until its TTL runs out: a 4x shorter timeout
+    gives more (and quicker) failures, and the last failure still ends about detection + TTL after."""
+    o = lab_results(LAB)["failover_outcomes"]
+    slow, quick = o["host_gone_1s"], o["host_gone_025s"]
+    assert quick["failed"] > 1.5 * slow["failed"], o
+    for case in (slow, quick):  # the outage outlasts the detection: the TTL (2 s) keeps it going
+        assert case["recovered_after_s"] > case["detect_s"] + 0.5, o
+        assert case["recovered_after_s"] < case["detect_s"] + 2 + 1.0 + 1.0, o  # + TTL + timeout + slack
+    assert o["host_gone_1s"]["detect_s"] > 0 and o["host_gone_025s"]["detect_s"] > 0, o
