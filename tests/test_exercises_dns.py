@@ -75,3 +75,107 @@ def test_choose_ttl():
     wrong("dns.choose-ttl", 60, "detection")
     wrong("dns.choose-ttl", 55, "two checks")
     wrong("dns.choose-ttl", 30, "largest")
+
+
+# -- build-it: a TTL-honouring cache, graded against the real authoritative server -----------------------
+TTL_CACHE_RIGHT = '''
+import time
+
+class TTLCache:
+    def __init__(self, ask):
+        self.ask = ask
+        self.entries = {}  # name -> (addresses, expires_at)
+
+    def lookup(self, name):
+        hit = self.entries.get(name)
+        now = time.monotonic()
+        if hit and now < hit[1]:
+            return hit[0]
+        ans = self.ask(name)
+        self.entries[name] = (ans.ips, now + ans.ttl_s)
+        return ans.ips
+'''
+TTL_CACHE_NO_CACHE = '''
+class TTLCache:
+    def __init__(self, ask):
+        self.ask = ask
+
+    def lookup(self, name):
+        return self.ask(name).ips
+'''
+TTL_CACHE_FOREVER = '''
+class TTLCache:
+    def __init__(self, ask):
+        self.ask, self.entries = ask, {}
+
+    def lookup(self, name):
+        if name not in self.entries:
+            self.entries[name] = self.ask(name).ips
+        return self.entries[name]
+'''
+TTL_CACHE_ONE_SLOT = '''
+import time
+
+class TTLCache:
+    def __init__(self, ask):
+        self.ask, self.value, self.expires = ask, None, 0.0
+
+    def lookup(self, name):
+        if self.value is None or time.monotonic() >= self.expires:
+            ans = self.ask(name)
+            self.value, self.expires = ans.ips, time.monotonic() + ans.ttl_s
+        return self.value
+'''
+TTL_CACHE_FIXED_TTL = '''
+import time
+
+class TTLCache:
+    def __init__(self, ask):
+        self.ask, self.entries = ask, {}
+
+    def lookup(self, name):
+        hit = self.entries.get(name)
+        if hit and time.monotonic() < hit[1]:
+            return hit[0]
+        ips = self.ask(name).ips
+        self.entries[name] = (ips, time.monotonic() + 1.0)  # the first TTL it saw, forever
+        return ips
+'''
+TTL_CACHE_SKELETON = '''
+class TTLCache:
+    def __init__(self, ask):
+        self.ask = ask
+
+    def lookup(self, name):
+        raise NotImplementedError
+'''
+
+
+def _cls(src: str):
+    ns: dict = {}
+    exec(src, ns)  # noqa: S102 - the test's own solution sources
+    return ns["TTLCache"]
+
+
+def test_build_ttl_cache_accepts_a_cache_that_honours_each_answers_ttl():
+    """One upstream question per TTL per name, checked on the authority's own counters."""
+    ok("dns.build-ttl-cache", _cls(TTL_CACHE_RIGHT))
+
+
+def test_build_ttl_cache_names_each_typical_mistake():
+    """No cache (over-querying), no expiry (stale), one slot for every name, a constant TTL; and a skeleton."""
+    wrong("dns.build-ttl-cache", _cls(TTL_CACHE_NO_CACHE), "questions", "expiry")
+    wrong("dns.build-ttl-cache", _cls(TTL_CACHE_FOREVER), "past their ttl")
+    wrong("dns.build-ttl-cache", _cls(TTL_CACHE_ONE_SLOT), "keyed by name")
+    wrong("dns.build-ttl-cache", _cls(TTL_CACHE_FIXED_TTL), "fixed ttl")
+    wrong("dns.build-ttl-cache", _cls(TTL_CACHE_SKELETON), "not written yet")
+
+
+def test_build_ttl_cache_in_the_lab_notebook():
+    """The lab's own check cell grades a right and a wrong cache injected into its kernel."""
+    from buildit import inject_solutions
+
+    verdicts = inject_solutions("labs/03-dns/01-dns-load-balancing.ipynb", "dns.build-ttl-cache",
+                                {"right": TTL_CACHE_RIGHT, "no_cache": TTL_CACHE_NO_CACHE})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["no_cache"].ok and "questions" in verdicts["no_cache"].message

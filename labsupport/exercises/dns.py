@@ -90,3 +90,60 @@ def choose_ttl(answer) -> Feedback:
         55: "Detection takes up to two checks, 10 s, not one.",
         30: "That works, but it is not the largest TTL that meets the target.",
     })
+
+
+# -- build-it: a caching forwarder that honours TTLs, graded against the real dnslib authority --------
+def _asked(d, label: str) -> int:
+    """Questions for ``label`` the authoritative server itself counted (not what the cache claims)."""
+    return d.stats()["by_name"].get(label, 0)
+
+
+@grader("dns.build-ttl-cache")
+def build_ttl_cache(cls) -> Feedback:
+    """Runs the learner's ``TTLCache(ask)`` against a real authoritative server: answers from cache while
+    the TTL lasts (one upstream question per TTL), one cache entry per name, the new record after expiry,
+    and the TTL the answer carries rather than a constant."""
+    import time  # noqa: PLC0415
+
+    from ..services import dns as start_dns  # noqa: PLC0415
+
+    with start_dns({"api": ["127.0.0.2"], "db": ["127.0.0.9"]}, ttl_s=1) as d:
+        cache = cls(d.query)
+        t0 = time.monotonic()
+        first = cache.lookup("api")
+        if list(first or []) != ["127.0.0.2"]:
+            return Feedback(False, f"lookup('api') returned {first!r}; it should return the answer's list of "
+                                   "addresses (ans.ips), here ['127.0.0.2'].")
+        for _ in range(9):
+            cache.lookup("api")
+        if (n := _asked(d, "api")) > 1:
+            return Feedback(False, f"Ten lookups within the 1 s TTL sent {n} questions to the authoritative "
+                                   "server: the cache is not answering from memory. Keep each answer with its "
+                                   "expiry time (now + ans.ttl_s) and reuse it until then.")
+        db = cache.lookup("db")
+        if list(db or []) != ["127.0.0.9"]:
+            return Feedback(False, f"lookup('db') returned {db!r}, not db's own address: the cache must be "
+                                   "keyed by name, one entry (answer, expiry) per name.")
+        d.set_records("api", ["127.0.0.3"], ttl_s=3)  # the operator changes the record, and its TTL
+        time.sleep(max(0.0, 0.5 - (time.monotonic() - t0)))
+        mid = cache.lookup("api")
+        if list(mid) != ["127.0.0.2"] or _asked(d, "api") > 1:
+            return Feedback(False, "Half a TTL after the first answer the cache asked again: it expired the "
+                                   "entry before its TTL (1 s) ran out. Use the TTL the answer carries "
+                                   "(ans.ttl_s), not a shorter one of your own.")
+        time.sleep(max(0.0, 1.3 - (time.monotonic() - t0)))
+        after = cache.lookup("api")
+        if list(after) != ["127.0.0.3"]:
+            return Feedback(False, "The 1 s TTL had run out and the record had changed, but the cache still "
+                                   f"answered {after!r}: it keeps answers past their TTL. That is how clients "
+                                   "keep reaching a dead or moved server. Compare the expiry time with now on "
+                                   "every lookup.")
+        time.sleep(1.2)  # the new answer's TTL is 3 s: still fresh
+        cache.lookup("api")
+        if (n := _asked(d, "api")) != 2:
+            return Feedback(False, f"The refreshed answer came with a 3 s TTL, yet after 1.2 s the server had "
+                                   f"been asked {n} times in all (2 is right): the cache used a fixed TTL "
+                                   "instead of the one each answer carries (ans.ttl_s).")
+    return Feedback(True, "Right: one question per TTL per name, the old answer until it expired, the new "
+                          "one after, with each answer's own TTL. That is every cache between a client and "
+                          "the authoritative server, and why a change takes up to one TTL to reach clients.")
