@@ -114,3 +114,19 @@ def test_replay_on_a_real_redis_matches_an_unbounded_cache():
         assert np.array_equal(real, sim.simulate(reqs, 10_000, "lru"))
         assert sim.bytes_per_key(client, "v" * 1000, n=200) > 1000
         assert client.dbsize() == len(set(reqs.tolist()))   # the size probe cleaned up after itself
+
+
+def test_perfect_lfu_remembers_counts_of_evicted_keys():
+    """Capacity 2: a is evicted with count 1, comes back, is evicted again. In-cache LFU restarts a at 1
+    each time and misses its third request; perfect LFU remembers a's count (now 2) and keeps it."""
+    reqs = ["a", "b", "b", "c", "a", "c", "a"]
+    assert not sim.simulate(reqs, 2, "lfu")[-1]
+    assert sim.simulate(reqs, 2, "perfect-lfu")[-1]
+
+
+def test_perfect_lfu_is_closer_to_the_ideal_static_cache_on_zipf():
+    """Stable Zipf: perfect LFU >= in-cache LFU, and both stay below the top-k probability mass."""
+    reqs = sim.zipf_requests(12_000, 5_000, skew=1.0, seed=42)
+    ideal = float(sim.zipf_probabilities(5_000, 1.0)[:100].sum())
+    lfu, perfect = sim.hit_rate(reqs, 100, "lfu"), sim.hit_rate(reqs, 100, "perfect-lfu")
+    assert lfu + 0.01 < perfect <= ideal + 0.02

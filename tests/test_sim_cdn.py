@@ -58,3 +58,15 @@ def test_weights_download_warm_edge_never_slower():
     for region, d in weights_download(4000).items():
         assert d["edge_warm"] <= d["origin"] + 1e-9, region
         assert d["edge_cold"] >= d["origin"], region
+
+
+def test_warm_edges_hit_more_and_alike_across_regions():
+    """Cold start (empty edges, 120 s) vs edges pre-filled by an hour of the same traffic: warm hit rates
+    are higher, and no longer depend on a region's traffic volume (an LRU's steady state does not)."""
+    from dataclasses import replace
+
+    cfg = CDNConfig(seed=42)
+    cold, warm = simulate(cfg).hit_rate(), simulate(replace(cfg, warmup_s=3600)).hit_rate()
+    for region in cold:
+        assert warm[region] > cold[region] + 0.05, (region, cold, warm)
+    assert max(warm.values()) - min(warm.values()) < 0.5 * (max(cold.values()) - min(cold.values()))

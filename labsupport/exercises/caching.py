@@ -111,12 +111,17 @@ def ideal_hit_rate(answer) -> Feedback:
 
 @grader("caching.samples-one")
 def samples_one(answer) -> Feedback:
-    return one_of(answer, "random", {
-        "lru": "With one sample there is nothing to compare: the 'oldest of one' is just "
-               "whichever key was drawn.",
-        "lfu": "Redis never looks at counts under allkeys-lru.",
-        "fifo": "Insertion order is not consulted: the victim is whichever single key was sampled.",
-        "random": "Right: the oldest of one randomly drawn key is a random key.",
+    """Which bar LRU with maxmemory-samples 1 landed next to in the drifting run (measured: random)."""
+    key = str(answer).strip().lower().replace("-", " ")
+    if key in ("lru", "exactlru"):
+        key = "exact lru"
+    return one_of(key, "random", {
+        "exact lru": "Look at the bars again: with one sample per eviction Redis rarely finds the key that "
+                     "is really the oldest; that takes about 10 samples.",
+        "lfu": "Redis never looks at counts under allkeys-lru, and LFU collapsed on this workload.",
+        "random": "Right: about random. Not random by construction, though: each sample joins a 16-entry "
+                  "eviction pool kept across evictions, and Redis evicts the idlest key in the pool. One new "
+                  "candidate per eviction is simply too few to find the truly old keys.",
     })
 
 
@@ -163,3 +168,141 @@ def why_keep_ttl(answer) -> Feedback:
         "c": "Redis keys do not need a TTL; without one they live until evicted or deleted.",
         "d": "A TTL only ever lowers the hit rate: it removes entries that might still have been hit.",
     })
+
+
+# -- lab 4, build-it: a single-flight refill that stops a cache stampede ----------------------------
+_HERD, _LOAD_S, _CRASH_DEADLINE_S = 10, 0.25, 6.0
+
+
+class _SlowLoader:
+    """The expensive computation behind the cache: counts its calls and how many ran at once."""
+
+    def __init__(self, value: str = "v1", delay_s: float = _LOAD_S):
+        import threading  # noqa: PLC0415
+
+        self.value, self.delay_s = value, delay_s
+        self.calls = self.running = self.max_running = 0
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        import time  # noqa: PLC0415
+
+        with self._lock:
+            self.calls += 1
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        time.sleep(self.delay_s)
+        with self._lock:
+            self.running -= 1
+        return self.value
+
+
+def _call_all(fn, n: int, deadline_s: float):
+    """Call ``fn`` from ``n`` threads released at the same moment; return (results, finished in time)."""
+    import threading  # noqa: PLC0415
+
+    barrier, results, errors = threading.Barrier(n), [None] * n, []
+
+    def one(i):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except BaseException as exc:  # noqa: BLE001 - report whatever the learner's code raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=deadline_s)
+    if errors:
+        raise errors[0]
+    return results, not any(t.is_alive() for t in threads)
+
+
+def _crash_mid_load(srv, get_or_compute, key: str) -> None:
+    """A forked process takes the refill job and is SIGKILLed while its loader runs (no finally runs)."""
+    import multiprocessing  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    ctx = multiprocessing.get_context("fork")
+    loading = ctx.Event()
+
+    def doomed():
+        def loader():
+            loading.set()
+            time.sleep(60)
+            return "never"
+        try:
+            get_or_compute(srv.client(), key, loader, 60)
+        finally:
+            os._exit(0)
+
+    proc = ctx.Process(target=doomed, daemon=True)
+    proc.start()
+    loading.wait(timeout=5)
+    proc.kill()
+    proc.join(timeout=5)
+
+
+@grader("caching.build-single-flight")
+def build_single_flight(get_or_compute) -> Feedback:
+    """Runs ``get_or_compute(r, key, loader, ttl_s)`` against a real Redis: one call, a herd of
+    concurrent misses on one key, and a refill whose owner crashes mid-load."""
+    from .. import services  # noqa: PLC0415
+
+    if not callable(get_or_compute):
+        return Feedback(False, "Pass the function itself: check(..., get_or_compute).")
+    with services.redis(name="grader-single-flight") as srv:
+        r = srv.client()
+        # 1. a plain miss, then a hit
+        loader = _SlowLoader("v1", delay_s=0.01)
+        first = get_or_compute(r, "item:1", loader, 60)
+        second = get_or_compute(r, "item:1", loader, 60)
+        if first != "v1" or second != "v1":
+            return Feedback(False, f"get_or_compute should return the loader's value 'v1'; it returned "
+                                   f"{first!r}, then {second!r}.")
+        ttl = r.ttl("item:1")
+        if ttl == -2 or loader.calls > 1:
+            return Feedback(False, "The second call ran the loader again: store the loaded value in Redis "
+                                   "(SET key value EX ttl_s) so the next request is a hit.")
+        if ttl == -1:
+            return Feedback(False, "The value was cached without a TTL: pass ex=ttl_s, or a stale entry "
+                                   "lives until it is evicted.")
+        # 2. the stampede: a hot key just expired and ten requests miss at once
+        loader = _SlowLoader("v2")
+        results, finished = _call_all(lambda: get_or_compute(srv.client(), "hot", loader, 60), _HERD, 8.0)
+        if not finished:
+            return Feedback(False, f"Some of the {_HERD} concurrent callers never returned: a waiter must keep "
+                                   "re-reading the cache (and retry the lock) until the value appears, and "
+                                   "the lock owner must release the lock when it is done.")
+        if any(v != "v2" for v in results):
+            return Feedback(False, f"Concurrent callers got {sorted(set(map(repr, results)))}; every one "
+                                   "should get the loaded value 'v2' (waiters read it from the cache).")
+        if loader.max_running > 1:
+            return Feedback(False, f"{_HERD} requests missed at once and the loader ran {loader.calls} times, "
+                                   f"{loader.max_running} at the same moment: that is a cache stampede "
+                                   "(thundering herd). Let only one caller refill: take a lock with "
+                                   "SET lock:key token NX PX ..., and make the others wait for the value.")
+        if loader.calls > 1:
+            return Feedback(False, f"Only one loader ran at a time, but it ran {loader.calls} times: each waiter "
+                                   "took the lock after the first owner released it and loaded again. "
+                                   "Re-check the cache after acquiring the lock (someone may have filled it "
+                                   "while you waited).")
+        # 3. the lock owner crashes in the middle of the load
+        _crash_mid_load(srv, get_or_compute, "crashy")
+        loader = _SlowLoader("v3", delay_s=0.05)
+        results, finished = _call_all(lambda: get_or_compute(srv.client(), "crashy", loader, 60), 3,
+                                      _CRASH_DEADLINE_S)
+        if not finished:
+            return Feedback(False, "The process holding the refill lock was killed mid-load, and every later "
+                                   f"caller was still waiting {_CRASH_DEADLINE_S:.0f} s later: a lock without an "
+                                   "expiry deadlocks the key when its owner crashes (a finally block never "
+                                   "runs after SIGKILL). Give the lock a timeout a bit longer than a load: "
+                                   "SET lock:key token NX PX 2000.")
+        if results != ["v3"] * 3 or loader.calls != 1:
+            return Feedback(False, f"After the crashed owner's lock expired, callers got {results} with "
+                                   f"{loader.calls} loads; exactly one should reload and all should get 'v3'.")
+    return Feedback(True, f"Right: {_HERD} concurrent misses ran the loader once, and a refill whose owner was "
+                          "SIGKILLed mid-load was taken over once its lock expired.")

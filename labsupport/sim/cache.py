@@ -2,7 +2,8 @@
 
     reqs = zipf_requests(n_requests=20_000, n_keys=5_000, skew=1.0, seed=42)   # key 0 is the most popular
     hit_rate(reqs, capacity=500, policy="lru")        # exact LRU
-    hit_rate(reqs, capacity=500, policy="lfu")        # exact LFU (counts of keys in the cache; ties: LRU)
+    hit_rate(reqs, capacity=500, policy="lfu")        # in-cache LFU (a key's count is forgotten on eviction; ties: LRU)
+    hit_rate(reqs, capacity=500, policy="perfect-lfu")  # perfect LFU (counts every key ever seen, evicted or not)
     hit_rate(reqs, capacity=500, policy="ttl")        # evict the soonest expiry (equal TTLs: oldest insert)
     hit_rate(reqs, capacity=500, policy="random", seed=1)
     hit_rate(reqs, capacity=500, policy="sampled-lru", samples=5, seed=1)   # Redis-style: oldest of N sampled
@@ -25,7 +26,7 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
-POLICIES = ("lru", "lfu", "ttl", "fifo", "random", "sampled-lru")
+POLICIES = ("lru", "lfu", "perfect-lfu", "ttl", "fifo", "random", "sampled-lru")
 
 
 # -- workloads -----------------------------------------------------------------------------------
@@ -53,9 +54,13 @@ def drifting_requests(n_phases: int, requests_per_phase: int, window_keys: int, 
 
 # -- the caches ----------------------------------------------------------------------------------
 class _LFU:
-    """Exact in-cache LFU in O(1): buckets of equal count, least recently used first inside a bucket."""
+    """Exact LFU in O(1): buckets of equal count, least recently used first inside a bucket.
 
-    def __init__(self):
+    In-cache LFU (the default) forgets a key's count when it is evicted, so a returning key starts at 1;
+    ``perfect=True`` remembers every key's count for ever (the classic "perfect LFU")."""
+
+    def __init__(self, perfect: bool = False):
+        self.history: dict | None = {} if perfect else None
         self.count: dict = {}
         self.buckets: dict[int, OrderedDict] = defaultdict(OrderedDict)
         self.min_count = 0
@@ -77,14 +82,17 @@ class _LFU:
         self.buckets[c + 1][key] = None
 
     def insert(self, key):
-        self.count[key] = 1
-        self.buckets[1][key] = None
-        self.min_count = 1
+        c = 1 if self.history is None else self.history.get(key, 0) + 1
+        self.min_count = c if not self.count else min(self.min_count, c)
+        self.count[key] = c
+        self.buckets[c][key] = None
 
     def evict(self):
         key, _ = self.buckets[self.min_count].popitem(last=False)
         if not self.buckets[self.min_count]:
             del self.buckets[self.min_count]
+        if self.history is not None:
+            self.history[key] = self.count[key]
         del self.count[key]
         if self.count and self.min_count not in self.buckets:
             self.min_count = min(self.buckets)
@@ -119,8 +127,8 @@ def simulate(requests, capacity: int, policy: str = "lru", seed: int = 0, sample
                 if len(cache) >= capacity:
                     cache.popitem(last=False)
                 cache[k] = None
-    elif policy == "lfu":
-        lfu = _LFU()
+    elif policy in ("lfu", "perfect-lfu"):
+        lfu = _LFU(perfect=policy == "perfect-lfu")
         for i, k in enumerate(reqs):
             if k in lfu:
                 hits[i] = True

@@ -1,7 +1,8 @@
 """A seeded simulation of a CDN: users in four regions, one origin, an edge cache near each region.
 
     cfg = CDNConfig(seed=42)                        # regions, round trips, popularity, capacity (fields)
-    res = simulate(cfg, use_edge=True)              # one run; the same seed gives the same result
+    res = simulate(cfg, use_edge=True)              # one run from empty edges (a cold start)
+    warm = simulate(replace(cfg, warmup_s=3600))    # edges first filled by an hour of the same traffic
     res.latency_ms["ap-tokyo"], res.hit_rate()["ap-tokyo"], res.percentiles(), res.origin_requests
     download_time_s(size_mb=4000, rtt_ms=160)       # a big file over one TCP connection
 
@@ -44,7 +45,8 @@ REGIONS = (
 @dataclass
 class CDNConfig:
     regions: tuple = REGIONS
-    duration_s: float = 120.0
+    duration_s: float = 120.0            # measured traffic, in seconds
+    warmup_s: float = 0.0                # traffic replayed into each edge before (not timed): 0 = cold start
     n_objects: int = 10_000              # images, scripts, small files (each fits in one TCP window)
     zipf_skew: float = 1.0               # popularity of object of rank r: 1 / r**skew
     edge_capacity_objects: int = 2_000   # per edge, LRU
@@ -105,6 +107,16 @@ def _traffic(cfg: CDNConfig, index: int, region: Region):
     return times, objects, new_conn
 
 
+def _warm_up(cfg: CDNConfig, index: int, region: Region, edge: "_LRU") -> None:
+    """Replay ``cfg.warmup_s`` seconds of this region's traffic into its edge (contents only, untimed)."""
+    rng = np.random.default_rng([cfg.seed, index, 7])
+    n = rng.poisson(region.requests_per_s * cfg.warmup_s)
+    weights = 1.0 / np.arange(1, cfg.n_objects + 1) ** cfg.zipf_skew
+    for obj in rng.choice(cfg.n_objects, size=n, p=weights / weights.sum()).tolist():
+        if not edge.get(obj):
+            edge.put(obj)
+
+
 def _draws(draw, batch: int = 65_536):
     """An endless stream of random numbers, drawn from numpy in batches (much faster than one by one)."""
     while True:
@@ -153,6 +165,8 @@ def simulate(cfg: CDNConfig | None = None, use_edge: bool = True) -> CDNResult:
         latencies[region.name] = out
         res.requests[region.name], res.hits[region.name] = len(times), 0
         edge = _LRU(cfg.edge_capacity_objects) if use_edge else None
+        if edge is not None and cfg.warmup_s > 0:
+            _warm_up(cfg, index, region, edge)
         for i, (t, obj, nc) in enumerate(zip(times, objects, new_conn)):
             yield env.timeout(t - env.now)
             env.process(request(region, edge, int(obj), bool(nc), out, i))
