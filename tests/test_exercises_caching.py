@@ -233,3 +233,13 @@ def test_single_flight_skeleton_is_not_written_yet():
     def get_or_compute(r, key, loader, ttl_s):
         raise NotImplementedError
     wrong("caching.build-single-flight", get_or_compute, "not written yet")
+
+
+def test_single_flight_graded_inside_the_real_notebook():
+    """testbook: the right solution and the lock-free one, injected into lab 4's build-it cell."""
+    from buildit import inject_solutions
+
+    verdicts = inject_solutions("labs/06-caching/04-ttl-staleness.ipynb", "caching.build-single-flight",
+                                {"right": SINGLE_FLIGHT_RIGHT, "no_lock": SINGLE_FLIGHT_NO_LOCK})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["no_lock"].ok and "stampede" in verdicts["no_lock"].message
