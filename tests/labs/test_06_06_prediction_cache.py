@@ -24,11 +24,8 @@ def test_model_calls_saved_equal_the_hit_rate(lab_results):
     assert abs(r["gpu_calls_saved_fraction"] - r["hit_rate_normalised"]) < 0.01
 
 
-def test_gpu_time_saved_is_less_than_calls_saved(lab_results):
-    """GPU ms per answer for prompts served from cache vs misses, and the fraction of GPU time saved."""
-    r = lab_results(LAB)
-    assert r["gpu_ms_per_call_hit"] < r["gpu_ms_per_call_miss"]
-    assert r["gpu_time_saved_fraction"] < r["gpu_calls_saved_fraction"]
+# GPU time saved < calls saved follows from the lab's own workload (short repeats, long one-offs) and
+# stand-in model (time per answer token), so it is presented as a model output and not tested as a finding.
 
 
 def test_real_run_agrees_with_the_simulation(lab_results):

@@ -50,8 +50,15 @@ def test_same_seed_same_result(lab_results):
     assert lab_results(LAB)["sim_same_seed_same_result"] == 1
 
 
-def test_weights_download_is_window_limited_far_away(lab_results):
-    """Modelled time to download 4 GB of weights per region: origin vs warm edge."""
-    dl = lab_results(LAB)["weights_download_s"]
-    assert dl["ap-tokyo"]["origin"] > 3 * dl["ap-tokyo"]["edge_warm"], dl["ap-tokyo"]
-    assert dl["ap-tokyo"]["origin"] > dl["eu-west"]["origin"] > dl["us-east"]["origin"]
+def test_warm_edges_hit_more_and_alike(lab_results):
+    """Steady state (edges pre-filled by an hour of traffic) vs the 120 s cold start, per region."""
+    r = lab_results(LAB)
+    cold, warm = r["cdn_edge_hit_rate"], r["cdn_edge_hit_rate_warm"]
+    for region in cold:
+        assert warm[region] > cold[region] + 0.05, (region, cold, warm)
+    assert max(warm.values()) - min(warm.values()) < 0.5 * (max(cold.values()) - min(cold.values())), (cold, warm)
+    assert r["cdn_origin_rps_warm"] < r["cdn_origin_rps"]["with_edge"]
+
+
+# weights_download_s is the window/RTT formula of sim/cdn.py (a model, covered by tests/test_sim_cdn.py),
+# so the lab presents it as a model and this module does not assert it as a finding.
