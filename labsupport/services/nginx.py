@@ -491,3 +491,30 @@ def nginx(upstream=None, config: NginxConfig | None = None, name: str | None = N
     elif options:
         config = _apply_changes(config, **options)
     return NginxServer(config, name=name, port=port, exe=exe).start()
+
+
+def server_id_cookie(servers, cookie: str = "srv") -> NginxConfig:
+    """Cookie affinity the way ALB, HAProxy ``cookie SRV insert`` and ingress-nginx do it: the cookie
+    NAMES the server. A first visit (no cookie) goes round robin over ``servers``; the response sets
+    ``cookie`` to the name of the server that answered (s0, s1, ...); later visits go straight to that
+    server. Adding a server moves nobody. A cookie naming a dead server falls back to the pool (and is
+    re-issued), so only that server's users move.
+
+        lb.reload(config=server_id_cookie(apps))          # nginx OSS: a map plus one upstream per server
+    """
+    addrs = [_addr(s) for s in servers]
+    names = [f"s{i}" for i in range(len(addrs))]
+    pick = [f"map $cookie_{cookie} $srv_pick {{", "    default backend;"]
+    pick += [f"    {n} {n};" for n in names] + ["}"]
+    # $upstream_addr lists every address tried ("a, b : c" after a fallback): name the last one.
+    named = ["map $upstream_addr $srv_name {", '    default "";']
+    named += [f'    "~{re.escape(a)}$" {n};' for n, a in zip(names, addrs)] + ["}"]
+    set_cookie = f'add_header Set-Cookie "{cookie}=$srv_name; Path=/; HttpOnly" always;'
+    fallback = ["location @pool {", "    proxy_pass http://backend;",
+                "    add_header X-Upstream $upstream_addr always;", f"    {set_cookie}", "}"]
+    return NginxConfig(
+        upstreams=[Upstream("backend", list(servers))] + [Upstream(n, [a]) for n, a in zip(names, addrs)],
+        routes=[Route(upstream="$srv_pick", retries=False, extra=[set_cookie, "error_page 502 504 = @pool;"])],
+        extra_http=["\n".join(pick), "\n".join(named)],
+        extra_server=["\n    ".join(fallback)],
+    )
