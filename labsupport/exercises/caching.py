@@ -225,6 +225,7 @@ def _crash_mid_load(srv, get_or_compute, key: str) -> None:
     import multiprocessing  # noqa: PLC0415
     import os  # noqa: PLC0415
     import time  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
 
     ctx = multiprocessing.get_context("fork")
     loading = ctx.Event()
@@ -240,7 +241,9 @@ def _crash_mid_load(srv, get_or_compute, key: str) -> None:
             os._exit(0)
 
     proc = ctx.Process(target=doomed, daemon=True)
-    proc.start()
+    with warnings.catch_warnings():  # forking a threaded kernel is fine here: the child only runs the refill
+        warnings.simplefilter("ignore", DeprecationWarning)
+        proc.start()
     loading.wait(timeout=5)
     proc.kill()
     proc.join(timeout=5)

@@ -38,7 +38,7 @@ def test_bigger_cache_higher_hit_rate(lab_results):
 
 
 def test_real_lfu_tracks_exact_lfu(lab_results):
-    """Real allkeys-lfu vs an exact LFU simulation at the same number of keys."""
+    """Real allkeys-lfu vs the in-cache LFU simulation (counts forgotten on eviction) at the same size."""
     r = lab_results(LAB)
     for real, simulated in zip(r["hit_rate_real"]["allkeys-lfu"], r["hit_rate_sim"]["allkeys-lfu"]):
         assert abs(real - simulated) < 0.08
