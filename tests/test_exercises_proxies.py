@@ -92,3 +92,90 @@ def test_billable_calls():
 def test_unanswered_is_pending_not_wrong():
     """The placeholder answer asks for an answer instead of marking it wrong."""
     assert "Not answered" in fb("proxies.shared-limit", None).message
+
+
+# -- build-it: a per-key token bucket in Redis, graded with concurrent gateway threads ----------------------
+from grading import ok, wrong  # noqa: E402
+
+BUCKET_RIGHT = '''
+BUCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or burst)
+local last = tonumber(redis.call('HGET', KEYS[1], 'at') or now)
+tokens = math.min(burst, tokens + (now - last) * rate)
+local ok = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  ok = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('EXPIRE', KEYS[1], 3600)
+return ok
+"""
+
+def admit(r, api_key, rate_per_s, burst):
+    return r.eval(BUCKET, 1, f"bucket:{api_key}", rate_per_s, burst) == 1
+'''
+BUCKET_RACY = '''
+import time
+
+def admit(r, api_key, rate_per_s, burst):
+    k = f"bucket:{api_key}"
+    state = r.hgetall(k)
+    now = time.time()
+    tokens = float(state.get("tokens", burst))
+    last = float(state.get("at", now))
+    tokens = min(burst, tokens + (now - last) * rate_per_s)
+    ok = tokens >= 1
+    r.hset(k, mapping={"tokens": tokens - 1 if ok else tokens, "at": now})
+    return ok
+'''
+BUCKET_NO_REFILL = '''
+def admit(r, api_key, rate_per_s, burst):
+    return r.incr(f"used:{api_key}") <= burst
+'''
+BUCKET_ONE_FOR_ALL = BUCKET_RIGHT.replace('f"bucket:{api_key}"', '"bucket:all"')
+BUCKET_IN_MEMORY = '''
+import threading, time
+_buckets, _lock = {}, threading.Lock()
+
+def admit(r, api_key, rate_per_s, burst):
+    with _lock:
+        now = time.monotonic()
+        tokens, last = _buckets.get(api_key, (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate_per_s)
+        ok = tokens >= 1
+        _buckets[api_key] = (tokens - 1 if ok else tokens, now)
+        return ok
+'''
+
+
+def _fn(src: str):
+    ns: dict = {}
+    exec(src, ns)  # noqa: S102 - the test's own solution sources
+    return ns["admit"]
+
+
+def test_build_token_bucket_accepts_an_atomic_lua_bucket():
+    """A Lua script: refill, take and store in one step; 16 threads cannot overspend it."""
+    ok("proxies.build-token-bucket", _fn(BUCKET_RIGHT))
+
+
+def test_build_token_bucket_names_each_typical_mistake():
+    """Read-then-write from Python (lost updates), no refill, one bucket for all keys, a Python dict."""
+    wrong("proxies.build-token-bucket", _fn(BUCKET_RACY), "lost updates", "atomic")
+    wrong("proxies.build-token-bucket", _fn(BUCKET_NO_REFILL), "never come back")
+    wrong("proxies.build-token-bucket", _fn(BUCKET_ONE_FOR_ALL), "one bucket")
+    wrong("proxies.build-token-bucket", _fn(BUCKET_IN_MEMORY), "replica")
+
+
+def test_build_token_bucket_in_the_lab_notebook():
+    """The lab's own check cell grades a right and a racy bucket injected into its kernel."""
+    from buildit import inject_solutions
+
+    verdicts = inject_solutions("labs/04-proxies/02-api-gateway.ipynb", "proxies.build-token-bucket",
+                                {"right": BUCKET_RIGHT, "racy": BUCKET_RACY})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["racy"].ok and "atomic" in verdicts["racy"].message

@@ -95,3 +95,69 @@ def billable_calls(answer) -> Feedback:
         9: "The 502s are your failures (the backend broke), not the customer's usage.",
         44: "44 is the number of refused (429) calls.",
     })
+
+
+# -- build-it: a per-key token bucket in Redis that holds under concurrency ----------------------------
+def _burst_of(admit, r, key: str, rate: float, burst: int, calls: int) -> int:
+    return sum(bool(admit(r, key, rate, burst)) for _ in range(calls))
+
+
+@grader("proxies.build-token-bucket")
+def build_token_bucket(admit) -> Feedback:
+    """Runs the learner's ``admit(r, api_key, rate_per_s, burst) -> bool`` against a real Redis: a full
+    bucket for a new key, refill at the rate, one bucket per key, state kept in Redis, and no lost updates
+    when 16 gateway threads ask for the same key at once."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from ..services import redis as start_redis  # noqa: PLC0415
+
+    with start_redis() as server:
+        r = server.client()
+        first = _burst_of(admit, r, "key-seq", 2, 5, 5)
+        if first < 5:
+            return Feedback(False, f"A new key with burst 5 got only {first} of 5 back-to-back requests "
+                                   "through: a bucket starts full, with burst tokens.")
+        if admit(r, "key-seq", 2, 5):
+            return Feedback(False, "The 6th back-to-back request was admitted with burst 5: each admitted "
+                                   "request must take a token, and an empty bucket refuses (429).")
+        if not admit(r, "key-other", 2, 5):
+            return Feedback(False, "A fresh key was refused right after key-seq emptied its bucket: all keys "
+                                   "share one bucket. Put the API key in the Redis key (e.g. bucket:{key}), "
+                                   "one bucket per customer.")
+        if not any("key-seq" in k for k in r.keys("*")):
+            return Feedback(False, "Nothing in Redis mentions key-seq: the bucket lives somewhere else "
+                                   "(a Python dict?). Each gateway replica would then have its own bucket "
+                                   "and let the customer through once per replica. Keep it in Redis.")
+        time.sleep(1.0)
+        refilled = _burst_of(admit, r, "key-seq", 2, 5, 5)
+        if refilled == 0:
+            return Feedback(False, "One second after the bucket ran dry, at 2 tokens/s, no request got "
+                                   "through: tokens never come back. Add rate x (time since the last update) "
+                                   "to the bucket, capped at burst, before taking one.")
+        if refilled > 3:
+            return Feedback(False, f"One second at 2 tokens/s should refill about 2 tokens, but {refilled} "
+                                   "requests got through: the refill is too fast or not capped.")
+        admitted, barrier = [], threading.Barrier(16)
+
+        def gateway_thread():
+            barrier.wait()
+            admitted.append(_burst_of(admit, r, "key-race", 1, 10, 10))
+
+        threads = [threading.Thread(target=gateway_thread) for _ in range(16)]
+        t0 = time.monotonic()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        allowed = 10 + 1 * (time.monotonic() - t0) + 1  # burst, + rate x elapsed, + one at the edge
+        got = sum(admitted)
+        if got > allowed + 1:
+            return Feedback(False, f"16 gateway threads sent 160 requests for one key (burst 10, 1 token/s) "
+                                   f"and {got} got through, where at most {allowed:.0f} should: lost updates. "
+                                   "Two threads read the same token count before either wrote it back, and "
+                                   "both spent the same token. Make read-refill-take one atomic step in Redis "
+                                   "(a Lua script with r.eval or r.register_script, or WATCH/MULTI and retry).")
+    return Feedback(True, f"Right: a full bucket for new keys, refill at the rate, one bucket per key in Redis, "
+                          f"and under 16 concurrent threads {got} of 160 requests got through (limit about "
+                          f"{allowed:.0f}). Every gateway replica sharing this Redis enforces one limit.")
