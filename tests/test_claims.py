@@ -1,0 +1,70 @@
+"""The claims ledger (book/claims.md): complete, current, and every number measured.
+
+Its source list is book/claims/outline.yml; each written chapter's rows are book/claims/NN-topic.yml."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import claims  # noqa: E402
+
+OUTLINE = claims.outline()
+WRITTEN = [(ch, slug) for ch, slug in OUTLINE["chapters"].items() if claims.written(ch)]
+
+
+def all_rows():
+    return [(ch, r) for ch, slug in WRITTEN for r in claims.rows(ch, slug)]
+
+
+def test_the_page_is_generated_from_the_current_sources():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "claims.py"), "--check"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "book/claims" in (ROOT / "_toc.yml").read_text()
+
+
+def test_claim_ids_are_unique_and_chapters_known():
+    ids = [c["id"] for c in OUTLINE["claims"]]
+    assert len(ids) == len(set(ids))
+    assert {c["chapter"] for c in OUTLINE["claims"]} <= set(OUTLINE["chapters"])
+
+
+@pytest.mark.parametrize("chapter,slug", WRITTEN, ids=[s for _, s in WRITTEN])
+def test_every_claim_of_a_written_chapter_has_one_row(chapter, slug):
+    path = claims.rows_file(chapter, slug)
+    assert path.exists(), f"chapter {chapter} is written but has no {path.relative_to(ROOT)}"
+    rows = yaml.safe_load(path.read_text())["rows"]
+    ids = {c["id"] for c in OUTLINE["claims"] if c["chapter"] == chapter}
+    named = [r["claim"] for r in rows]
+    assert sorted(set(named)) == sorted(named), f"a claim has two rows in {path.name}"
+    assert ids - set(named) == set(), f"claims with no row in {path.name}: {sorted(ids - set(named))}"
+    assert set(named) - ids == set(), f"rows for claims not in outline.yml: {sorted(set(named) - ids)}"
+    for r in rows:
+        assert r["verdict"] in claims.VERDICTS, f"{r['claim']}: verdict {r['verdict']!r}"
+        assert (ROOT / r["lab"]).exists(), f"{r['claim']}: {r['lab']} does not exist"
+
+
+def test_every_row_whose_lab_exists_quotes_a_measured_value():
+    for _, r in all_rows():
+        if r["verdict"] == "not-checkable":
+            assert r.get("why"), f"{r['claim']}: a claim that cannot be checked says why"
+            continue
+        assert claims.placeholders(r["measured"], r["lab"]), \
+            f"{r['claim']}: the measured text names no recorded value (numbers are never typed by hand)"
+
+
+def test_every_quoted_value_is_recorded_by_its_lab(lab_results):
+    """Reads the executed labs (the book build's, or runs them): each {key} a row names was record()ed."""
+    missing = []
+    for _, r in all_rows():
+        for lab, key, _fmt in claims.placeholders(r["measured"], r["lab"]):
+            if key not in lab_results(lab):
+                missing.append(f"{r['claim']}: {lab}::{key}")
+    assert not missing, f"values the ledger quotes that no lab records: {missing}"
