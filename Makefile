@@ -9,7 +9,7 @@ test:                ## the whole test suite (builds the book, runs lab, unit an
 	.venv/bin/python -m pytest
 
 lab: setup           ## JupyterLab on labs/ (http://127.0.0.1:8888)
-	.venv/bin/jupyter lab --ip 127.0.0.1 --notebook-dir labs
+	.venv/bin/jupyter lab --ip 127.0.0.1 --notebook-dir labs $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 doctor:              ## which server binaries the labs will use, and how to install what is missing
 	@[ -x .venv/bin/python ] || scripts/setup.sh

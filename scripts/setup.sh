@@ -16,6 +16,7 @@ have_nginx || need+=(nginx libnginx-mod-stream)
 if have_nginx && [ -d /usr/lib/nginx ] && [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ] \
    && (/usr/sbin/nginx -V 2>&1 || nginx -V 2>&1) | grep -q -- "--with-stream=dynamic"; then need+=(libnginx-mod-stream); fi
 command -v dot >/dev/null || need+=(graphviz)
+"$PY" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)  # Debian splits venv out of python3
 command -v npm >/dev/null || need+=(nodejs npm)
 if [ "$WANT_BROWSER" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
