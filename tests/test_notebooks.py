@@ -45,3 +45,28 @@ def test_lab_shape(nb):
     assert "record(" in "".join(code), "a lab records its measured results"
     chapter, lab = re.match(r"labs/(\d\d)-[^/]+/(\d\d)-", nb).groups()
     assert list((ROOT / "tests" / "labs").glob(f"test_{chapter}_{lab}_*.py")), "one test module per lab"
+
+
+@pytest.mark.parametrize("nb", [f + ".ipynb" for f in LABS])
+def test_lab_asks_for_a_prediction_first(nb):
+    """Before its main experiment a lab asks for a guess, and afterwards shows it beside the measurement."""
+    cells = json.loads((ROOT / nb).read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells]
+    asks = [i for i, s in enumerate(sources) if "**Predict first" in s]
+    reveals = [i for i, (c, s) in enumerate(zip(cells, sources)) if c["cell_type"] == "code" and "reveal(" in s]
+    assert asks, "no **Predict first.** prompt"
+    assert reveals and min(reveals) > min(asks), "the prediction is revealed (reveal(...)) after it is asked"
+
+
+@pytest.mark.parametrize("chapter", sorted({re.match(r"labs/(\d\d)-", f).group(1) for f in LABS}))
+def test_every_chapter_has_a_build_it_exercise(chapter):
+    """At least one lab per chapter has a build-it cell (tagged build-it) followed by its check() cell."""
+    found = []
+    for nb in (f + ".ipynb" for f in LABS if f.startswith(f"labs/{chapter}-")):
+        cells = json.loads((ROOT / nb).read_text())["cells"]
+        for cell, nxt in zip(cells, cells[1:]):
+            if "build-it" in cell.get("metadata", {}).get("tags", []):
+                assert "NotImplementedError" in "".join(cell["source"]), f"{nb}: the skeleton raises NotImplementedError"
+                assert "check(" in "".join(nxt["source"]), f"{nb}: a build-it cell is followed by its check() cell"
+                found.append(nb)
+    assert found, f"chapter {chapter} has no build-it exercise"
