@@ -49,14 +49,15 @@ def hang_retry(answer):
 @grader("load-balancing.equal-lengths")
 def equal_lengths(answer):
     return one_of(answer, "round_robin", {
-        "round_robin": "Right: with equal work per request, every n-th request per server is a perfectly "
-                       "even, regular stream; nothing piles up.",
-        "least_conn": "Least connections is a close second, but it reacts to random arrival bursts; see the "
-                      "sigma = 0 point of the spread plot.",
-        "p2c": "Two random choices help a lot against random assignment, but the sigma = 0 point of the "
-               "spread plot has a clear winner.",
-        "random": "Random is the worst of the four with equal lengths: chance alone stacks requests on some "
-                  "servers while others idle.",
+        "round_robin": "Right, in this model: with equal work per request and one balancer over Poisson "
+                       "arrivals, every n-th request per server is an even, regular stream, so nothing piles up. "
+                       "That is a property of the model (one balancer, processor sharing, p99), not a rule.",
+        "least_conn": "In this model least connections is a close second: it reacts to random arrival bursts "
+                      "where round robin's regular stream does not; see the sigma = 0 point of the spread plot.",
+        "p2c": "Two random choices help a lot against random assignment, but in this model the sigma = 0 point "
+               "of the spread plot has a clear winner.",
+        "random": "Random is the worst of the four with equal lengths in this model: chance alone stacks "
+                  "requests on some servers while others idle.",
     })
 
 

@@ -7,8 +7,11 @@
     r.p50_ms, r.p99_ms, r.served (requests per server), r.summary()
     compare(POLICIES, tokens, ...)   # {policy: Result}, same requests, same seed
 
-A server has ``slots`` (sequences it can generate at once; more GPU memory, more slots) and a FIFO
-queue; a request holds a slot for ``tokens * token_ms`` ms. Open loop: Poisson arrivals at ``load``
+A server has ``slots`` (lanes: sequences it can generate at full speed at once; more GPU memory, more
+slots) and shares them by processor sharing, not a FIFO queue: every request starts at once, and with
+more in flight than slots each one generates at ``slots / in_flight`` of full speed, so a request needs
+``tokens * token_ms`` ms of full-speed work. (``labsupport.apps.llm_sim`` emulates the same rule.)
+Open loop: Poisson arrivals at ``load``
 times the fleet's capacity. Closed loop: ``concurrency`` clients, each sends its next request when
 the previous one returns (like ``measure.run_load``). Policies are the ones nginx offers
 (``services.nginx``): round_robin, weighted (smooth weighted round robin), least_conn (fewest
