@@ -11,7 +11,7 @@ def test_every_lab_exercise_has_a_grader():
     ids = {k for k in GRADERS if k.startswith("load-balancing.")}
     assert ids == {"load-balancing." + s for s in (
         "dead-backend-fraction", "weights", "hang-retry", "equal-lengths", "sim-p2c-p99", "ring-moved",
-        "modn-moved", "prefix-rr-hit-rate", "l4-misroute", "grpc-layer")}
+        "modn-moved", "prefix-rr-hit-rate", "l4-misroute", "grpc-layer", "build-least-conn")}
 
 
 @pytest.mark.parametrize("answer", [1 / 3, 0.33, 0.34])
@@ -111,3 +111,32 @@ def test_grpc_layer():
 def test_unanswered_is_pending():
     """The notebook's placeholder (None) is reported as not answered yet, not as wrong."""
     assert "Not answered" in grade("load-balancing.weights", None).message
+
+
+# -- build-it: a least-connections picker against 3 real llm_sim replicas -----------------------
+def _cls(source: str):
+    ns: dict = {}
+    exec(source, ns)  # noqa: S102 - the test's own fixture source
+    return ns["LeastConnPicker"]
+
+
+def test_build_least_conn_right_and_wrong():
+    """Right picker passes; never decrementing, ignoring weights and never counting are each named."""
+    from grading import ok, wrong
+    from lb_buildit_solutions import IGNORES_WEIGHTS, NEVER_COUNTS, NEVER_DECREMENTS, RIGHT
+
+    ok("load-balancing.build-least-conn", _cls(RIGHT))
+    wrong("load-balancing.build-least-conn", _cls(NEVER_DECREMENTS), "done()", "in flight")
+    wrong("load-balancing.build-least-conn", _cls(IGNORES_WEIGHTS), "weights")
+    wrong("load-balancing.build-least-conn", _cls(NEVER_COUNTS), "one backend took")
+
+
+def test_build_least_conn_in_the_notebook():
+    """Injected into lab 5.1: the right picker passes and the never-decrementing one fails."""
+    from buildit import inject_solutions
+    from lb_buildit_solutions import NEVER_DECREMENTS, RIGHT
+
+    verdicts = inject_solutions("labs/05-load-balancing/01-policies-live.ipynb", "load-balancing.build-least-conn",
+                                {"right": RIGHT, "never_decrements": NEVER_DECREMENTS})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["never_decrements"].ok and "done()" in verdicts["never_decrements"].message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..check import Feedback, close_to, grader, one_of
 
 
@@ -121,3 +123,111 @@ def grpc_layer(answer):
         "l7": "Right: an HTTP/2-aware L7 balancer picks a backend for each request (each stream), even on "
               "one connection.",
     })
+
+
+# -- lab 1, build-it: a least-connections picker on real replicas -------------------------------
+_BUILD_LANES, _BUILD_WEIGHTS = [4, 2, 2], [2, 1, 1]
+
+
+def _drive(picker, fleet, tokens, weights, concurrency: int = 8) -> dict:
+    """Send ``tokens`` to the real ``fleet`` from ``concurrency`` threads, each backend chosen by
+    ``picker.pick()`` and released by ``picker.done(i)``; note, for each pick, the true in-flight counts."""
+    import threading  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    lock, n = threading.Lock(), len(fleet)
+    inflight, served = [0] * n, [0] * n
+    picks, latencies, errors = [], [], []
+    w = np.asarray(weights, dtype=float)
+    with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=concurrency * n)) as client:
+
+        def one(k):
+            with lock:
+                try:
+                    i = picker.pick()
+                except Exception as exc:  # noqa: BLE001 - the learner's code: report, do not crash
+                    errors.append(f"pick() raised {type(exc).__name__}: {exc}")
+                    return
+                if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < n:
+                    errors.append(f"pick() returned {i!r}; it must return a backend index 0..{n - 1}")
+                    return
+                i = int(i)
+                picks.append((i, list(inflight), list(served)))
+                inflight[i] += 1
+                served[i] += 1
+            t0 = time.perf_counter()
+            client.post(fleet[i].url + "/generate", json={"tokens": int(tokens[k])}).raise_for_status()
+            latencies.append((time.perf_counter() - t0) * 1000)
+            with lock:
+                inflight[i] -= 1
+                try:
+                    picker.done(i)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"done({i}) raised {type(exc).__name__}: {exc}")
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(len(tokens))))
+
+    def share(rule) -> float:
+        ok = 0
+        for i, now, total in picks:
+            score = np.asarray(rule(now, total), dtype=float)
+            ok += score[i] <= score.min() + 1e-9
+        return ok / max(len(picks), 1)
+
+    return {"errors": errors, "served": served, "n_picks": len(picks),
+            "p99_ms": float(np.percentile(latencies, 99)) if latencies else float("nan"),
+            "least_loaded": share(lambda now, total: np.asarray(now) / w),
+            "least_loaded_unweighted": share(lambda now, total: now),
+            "fewest_served": share(lambda now, total: np.asarray(total) / w)}
+
+
+class _RoundRobin:
+    def __init__(self, n):
+        self.n, self.k = n, -1
+
+    def pick(self):
+        self.k = (self.k + 1) % self.n
+        return self.k
+
+    def done(self, i):
+        pass
+
+
+@grader("load-balancing.build-least-conn")
+def build_least_conn(picker_cls):
+    """Run the learner's picker as the balancer in front of 3 real llm_sim replicas (4, 2, 2 lanes)."""
+    from .. import services  # noqa: PLC0415
+    from ..sim import lb  # noqa: PLC0415
+
+    picker = picker_cls(list(_BUILD_WEIGHTS))
+    tokens = lb.bimodal_tokens(120, short=10, long=500, long_fraction=0.15, seed=5)
+    env = {"LANES": ",".join(map(str, _BUILD_LANES)), "TOKEN_MS": 0.4}
+    with services.app("labsupport.apps.llm_sim:app", replicas=3, name="lcgrader", env=env) as fleet:
+        mine = _drive(picker, fleet, tokens, _BUILD_WEIGHTS)
+        if mine["errors"]:
+            return Feedback(False, mine["errors"][0])
+        rr = _drive(_RoundRobin(3), fleet, tokens, _BUILD_WEIGHTS)
+    served, total = mine["served"], sum(mine["served"])
+    numbers = (f"(your picker: p99 {mine['p99_ms']:.0f} ms, requests per backend {served}; round robin: "
+               f"p99 {rr['p99_ms']:.0f} ms, {rr['served']})")
+    if mine["least_loaded"] >= 0.98:
+        return Feedback(True, "Right: every request went to the backend with the fewest requests in flight per unit "
+                              f"of weight {numbers}.")
+    if max(served) >= 0.9 * total:
+        return Feedback(False, f"One backend took {max(served)} of {total} requests: your in-flight counts never "
+                               "tell the backends apart (does pick() count the request it sends? ties then always go "
+                               f"to the same index) {numbers}.")
+    if mine["least_loaded_unweighted"] >= 0.98:
+        return Feedback(False, "Your picker ignores the weights: it evens out the raw in-flight counts, so the 2-lane "
+                               "backends hold as many requests as the 4-lane one. Divide in-flight by the weight "
+                               f"{numbers}.")
+    if mine["fewest_served"] >= 0.9:
+        return Feedback(False, "Your picker balances the requests ever sent, not those in flight: done() never "
+                               "lowers the count, so this is weighted round robin by count, blind to a backend "
+                               f"stuck with long requests. Decrement in done() {numbers}.")
+    return Feedback(False, f"Only {mine['least_loaded']:.0%} of your picks went to a backend with the fewest requests "
+                           f"in flight per unit of weight {numbers}.")
