@@ -92,3 +92,53 @@ def test_safe_changes():
     wrong("protocols.safe-changes", {"a", "b", "e", "f"}, "reserved")
     wrong("protocols.safe-changes", {"a", "c"}, "missing")
     wrong("protocols.safe-changes", {"a"}, "missing")
+
+
+# -- build-it: a client that reuses its connection, graded against the real resource API ---------------
+RIGHT_REUSE = '''
+import httpx
+def fetch_versions(base_url, names):
+    with httpx.Client(base_url=base_url) as client:
+        return {n: client.get(f"/models/{n}").json()["version"] for n in names}
+'''
+WRONG_PER_CALL = '''
+import httpx
+def fetch_versions(base_url, names):
+    return {n: httpx.get(f"{base_url}/models/{n}").json()["version"] for n in names}
+'''
+WRONG_CLOSE = '''
+import httpx
+def fetch_versions(base_url, names):
+    with httpx.Client(base_url=base_url) as client:
+        return {n: client.get(f"/models/{n}", headers={"Connection": "close"}).json()["version"] for n in names}
+'''
+WRONG_STATUS = '''
+import httpx
+def fetch_versions(base_url, names):
+    with httpx.Client(base_url=base_url) as client:
+        return {n: client.get(f"/models/{n}").status_code for n in names}
+'''
+
+
+def _fn(src):
+    ns = {}
+    exec(src, ns)  # noqa: S102 - the test's own solution sources
+    return ns["fetch_versions"]
+
+
+def test_build_reuse_grader():
+    """One reused client passes; a new connection per call (two ways) and wrong answers are explained."""
+    ok("protocols.build-reuse", _fn(RIGHT_REUSE))
+    wrong("protocols.build-reuse", _fn(WRONG_PER_CALL), "24 TCP connections", "reuse")
+    wrong("protocols.build-reuse", _fn(WRONG_CLOSE), "connection: close")
+    wrong("protocols.build-reuse", _fn(WRONG_STATUS), "version")
+
+
+def test_build_reuse_in_the_notebook():
+    """The lab's own check cell grades an injected right and wrong solution against real servers."""
+    from buildit import inject_solutions
+
+    verdicts = inject_solutions("labs/02-protocols/01-http.ipynb", "protocols.build-reuse",
+                                {"right": RIGHT_REUSE, "per_call": WRONG_PER_CALL})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["per_call"].ok and "connections" in verdicts["per_call"].message

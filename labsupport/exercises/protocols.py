@@ -164,3 +164,30 @@ def safe_changes(answer) -> Feedback:
         more = f" And {len(missing)} safe change(s) are missing." if missing else ""
         return Feedback(False, " ".join(why[w] for w in wrong) + more)
     return same_set(got, want, name="safe changes")
+
+
+# -- build-it (lab 01-http): a client that reuses its connection ---------------------------------
+@grader("protocols.build-reuse")
+def build_reuse(fetch_versions) -> Feedback:
+    """``fetch_versions(base_url, names) -> {name: version}`` against the real resource API; the API
+    counts the distinct TCP connections it saw. Keep-alive means a handful, not one per request."""
+    from labsupport import services  # noqa: PLC0415 - starts real servers only when graded
+
+    names = ["resnet50", "bert-base"] * 12  # 24 requests
+    with services.app("labsupport.apps.resource_api:app", name="grader-api") as api:
+        with api.client() as admin:
+            want = {m["name"]: m["version"] for m in admin.get("/models").json()}
+            want = {n: want[n] for n in names}
+            admin.post("/connections/reset")
+            got = fetch_versions(api.url, list(names))
+            conns = admin.get("/connections").json()["connections"]
+    if not isinstance(got, dict) or {str(k): v for k, v in got.items()} != want:
+        return Feedback(False, f"The answers are wrong: expected {want}, got {got!r}. Read the JSON body of each "
+                               "GET /models/{name} and keep its 'version'.")
+    if conns > 3:
+        return Feedback(False, f"{len(names)} requests opened {conns} TCP connections: a new connection (and a "
+                               "new handshake, a full round trip on a real network) for almost every request. "
+                               "Make one httpx.Client and reuse it for all the requests, so keep-alive carries "
+                               "them on one connection; do not send 'Connection: close'.")
+    return Feedback(True, f"Right: {len(names)} requests on {conns} TCP connection(s). Keep-alive paid the "
+                          "handshake once.")
