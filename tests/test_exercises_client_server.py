@@ -92,3 +92,90 @@ def test_where_state_wrong():
     wrong("client_server.where-state", "ace", "quota")
     wrong("client_server.where-state", "acd", "chat")
     wrong("client_server.where-state", "acz", "z is not one")
+
+
+# -- build-it: a session store that survives a replica kill, graded on real replicas behind nginx ----------
+RIGHT_STORE = '''
+class SessionStore:
+    def __init__(self, r):
+        self.r = r
+    def create(self, sid, user):
+        self.r.hset(f"s:{sid}", mapping={"user": user, "visits": 0})
+        self.r.expire(f"s:{sid}", 1800)
+    def visit(self, sid):
+        if not self.r.exists(f"s:{sid}"):
+            return None
+        return {"user": self.r.hget(f"s:{sid}", "user"), "visits": self.r.hincrby(f"s:{sid}", "visits", 1)}
+'''
+MEMORY_STORE = '''
+class SessionStore:
+    def __init__(self, r):
+        self.sessions = {}
+    def create(self, sid, user):
+        self.sessions[sid] = {"user": user, "visits": 0}
+    def visit(self, sid):
+        s = self.sessions.get(sid)
+        if s is None:
+            return None
+        s["visits"] += 1
+        return dict(s)
+'''
+LOCAL_VISITS_STORE = '''
+class SessionStore:
+    def __init__(self, r):
+        self.r, self.visits = r, {}
+    def create(self, sid, user):
+        self.r.set(f"s:{sid}", user, ex=1800)
+    def visit(self, sid):
+        user = self.r.get(f"s:{sid}")
+        if user is None:
+            return None
+        self.visits[sid] = self.visits.get(sid, 0) + 1
+        return {"user": user, "visits": self.visits[sid]}
+'''
+NO_TTL_STORE = RIGHT_STORE.replace('        self.r.expire(f"s:{sid}", 1800)\n', "")
+
+
+def _store(tmp_path, name, src):
+    import importlib.util
+
+    path = tmp_path / f"store_{name}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SessionStore
+
+
+def test_build_session_store_grader(tmp_path):
+    """Redis-backed store passes; in-memory sessions, per-replica visit counts and keys without TTL fail."""
+    ok("client_server.build-session-store", _store(tmp_path, "right", RIGHT_STORE))
+    wrong("client_server.build-session-store", _store(tmp_path, "memory", MEMORY_STORE), "round robin", "redis")
+    wrong("client_server.build-session-store", _store(tmp_path, "local", LOCAL_VISITS_STORE), "visit", "hincrby")
+    wrong("client_server.build-session-store", _store(tmp_path, "nottl", NO_TTL_STORE), "expire")
+
+
+def test_build_session_store_in_the_notebook():
+    """The lab's own check cell grades an injected right and wrong store on real replicas."""
+    from buildit import inject_solutions
+
+    verdicts = inject_solutions("labs/01-client-server/02-stateless-vs-stateful.ipynb",
+                                "client_server.build-session-store",
+                                {"right": RIGHT_STORE, "memory": MEMORY_STORE})
+    assert verdicts["right"].ok, verdicts["right"].message
+    assert not verdicts["memory"].ok and "round robin" in verdicts["memory"].message
+
+
+def test_build_session_store_skeleton_is_not_written_yet():
+    """The lab's skeleton (raising NotImplementedError) is reported as not written, with no server started."""
+    class SessionStore:
+        def __init__(self, r):
+            self.r = r
+
+        def create(self, sid, user):
+            raise NotImplementedError
+
+        def visit(self, sid):
+            raise NotImplementedError
+
+    assert "not written" in grade("client_server.build-session-store", SessionStore).message.lower()

@@ -92,7 +92,35 @@ class RedisStore:
         self.r.delete(f"session:{sid}")
 
 
-store = RedisStore(SESSION_STORE) if SESSION_STORE else MemoryStore()
+class LearnerStore:
+    """A session store written by a learner (the chapter 1 build-it): its source arrives in
+    ``SESSION_STORE_CODE`` and defines a class taking a Redis client, with ``create`` and ``visit``."""
+
+    kind = "learner"
+
+    def __init__(self, url: str, code: str, class_name: str):
+        import redis  # noqa: PLC0415
+
+        namespace: dict = {}
+        exec(code, namespace)  # noqa: S102 - the learner's own code, run in the learner's own lab server
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2) if url else None
+        self.impl = namespace[class_name](client)
+
+    def create(self, sid: str, user: str) -> None:
+        self.impl.create(sid, user)
+
+    def visit(self, sid: str) -> dict | None:
+        return self.impl.visit(sid)
+
+    def delete(self, sid: str) -> None:
+        if hasattr(self.impl, "delete"):
+            self.impl.delete(sid)
+
+
+if os.environ.get("SESSION_STORE_CODE"):
+    store = LearnerStore(SESSION_STORE, os.environ["SESSION_STORE_CODE"], os.environ["SESSION_STORE_CLASS"])
+else:
+    store = RedisStore(SESSION_STORE) if SESSION_STORE else MemoryStore()
 app = lab_app("session-server")
 
 

@@ -132,3 +132,80 @@ def where_state(answer) -> Feedback:
     parts = [f"{k} cannot stay on one replica: {STATE_ITEMS[k][1]}" for k in wrong_in]
     parts += [f"{k} is safe on each replica: {STATE_ITEMS[k][1]}" for k in missing]
     return Feedback(False, "Not quite. " + "; ".join(parts) + ".")
+
+
+# -- build-it (lab 2): a session store that survives a replica kill ----------------------------------
+def _class_source(cls) -> str:
+    """The source of a learner's class; in a notebook, rebuilt from its methods (whose source IPython keeps)."""
+    import inspect  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
+
+    try:
+        return textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        parts = [f"class {cls.__name__}:"]
+        for value in vars(cls).values():
+            if inspect.isfunction(value):
+                parts.append(textwrap.indent(textwrap.dedent(inspect.getsource(value)), "    "))
+        return "\n".join(parts) + "\n"
+
+
+@grader("client_server.build-session-store")
+def build_session_store(store_class) -> Feedback:
+    """Three replicas run the learner's store behind round-robin nginx; 12 users log in and browse,
+    replica 1 is SIGKILLed halfway. Every request must find its session, visits must count across
+    replicas, and every key must expire."""
+    import httpx  # noqa: PLC0415
+
+    from labsupport import services  # noqa: PLC0415
+    from labsupport.apps.session_server import browse, close_users, login_users  # noqa: PLC0415
+
+    if not isinstance(store_class, type):
+        return Feedback(False, "Pass the class itself (check(..., SessionStore)), not an instance.")
+    for method, args in (("create", ("probe", "probe")), ("visit", ("probe",))):
+        try:  # a skeleton still raises NotImplementedError: "not written yet", before any server starts
+            getattr(store_class.__new__(store_class), method)(*args)
+        except NotImplementedError:
+            raise
+        except Exception:  # noqa: BLE001 - a real body needs self.r; the replicas will run it for real
+            pass
+    src = _class_source(store_class)
+    with services.redis() as r:
+        env = {"SESSION_STORE": r.url, "SESSION_STORE_CODE": src, "SESSION_STORE_CLASS": store_class.__name__}
+        with services.app("labsupport.apps.session_server:app", replicas=3, name="grader-sessions", env=env) as group:
+            with services.nginx(upstream=list(group)) as lb:
+                try:
+                    users = login_users(lb.url, 12)
+                except httpx.HTTPStatusError as exc:
+                    return Feedback(False, f"POST /login answered {exc.response.status_code}: your create() raised "
+                                           "an error inside the replica (its log is in the replica's workdir). "
+                                           "Test create() and visit() on the lab's Redis client first.")
+                before = browse(users, 2)
+                group[1].kill()
+                after = browse(users, 2)
+                last = [u.client.get("/me") for u in users]
+                close_users(users)
+            client = r.client()
+            keys = client.keys("*")
+            no_ttl = [k for k in keys if client.ttl(k) < 0]
+    lost_before, lost_after = before.lost_fraction, after.lost_fraction
+    if lost_before > 0:
+        return Feedback(False, f"{lost_before:.0%} of requests found no session before anything broke: with round "
+                               "robin, each request reaches another replica, so a session kept in one process "
+                               "(a dict on self) is invisible to the others. Write it to Redis (r.hset) and read "
+                               "it back from Redis on every visit.")
+    if lost_after > 0:
+        return Feedback(False, f"After replica 1 was killed, {lost_after:.0%} of requests found no session: some "
+                               "state still lived in the dead process. Keep nothing in the replica's memory.")
+    visits = [reply.json().get("visits") for reply in last if reply.status_code == 200]
+    if len(visits) != len(users) or any(v != 5 for v in visits):
+        return Feedback(False, f"Every user made 5 visits, but the sessions counted {sorted(set(map(str, visits)))}. "
+                               "The visit count is state too: increment it in Redis (HINCRBY is one atomic "
+                               "step), not in a replica's memory, and return the new value.")
+    if not keys:
+        return Feedback(False, "No keys in Redis: the sessions were not stored there.")
+    if no_ttl:
+        return Feedback(False, f"{len(no_ttl)} of {len(keys)} Redis keys never expire: abandoned sessions would "
+                               "fill Redis forever. Give each session a TTL (EXPIRE) when it is created.")
+    return Feedback(True, "Right: 12 users, round robin over 3 replicas, one killed mid-run, and no request lost "
+                          "its session; visits counted across replicas; every key expires. The replicas are stateless.")
