@@ -5,6 +5,7 @@
     res = run_load(call, n=200, concurrency=8)         # threads; res.latencies_ms, res.rps, res.errors
     paced = run_paced(call, rate_per_s=40, duration_s=3)  # open loop at a steady rate; paced.t_s, .results
     with cpu_timer() as t: ...;  t.idle_fraction       # share of wall time this process spent not on CPU
+    server_cpu_ms(lb)                                  # CPU ms a started server (and its workers) has used
     spans = timeline(call, n=12, concurrency=4)        # when each call was in flight, for plot.timeline
     res = http_load(lb.url, "/generate", [{"json": {"tokens": 10}}] * 100, concurrency=8)  # who answered, how fast
     ms = http_latencies({"direct": app.url, "via nginx": lb.url}, "/api/embed", rounds=500, body=b"{}")  # hop cost
@@ -18,6 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -248,3 +250,29 @@ def http_latencies(urls: dict, path: str = "/", rounds: int = 500, body: bytes |
         for conn in conns.values():
             conn.close()
     return out
+
+
+def _proc_cpu_ms(proc) -> float:
+    """Linux: /proc/<pid>/schedstat (nanoseconds on CPU); elsewhere psutil's user + system clock ticks."""
+    try:
+        return int(Path(f"/proc/{proc.pid}/schedstat").read_text().split()[0]) / 1e6
+    except (OSError, ValueError, IndexError):
+        t = proc.cpu_times()
+        return (t.user + t.system) * 1000
+
+
+def server_cpu_ms(server) -> float:
+    """CPU milliseconds used so far by a started server's process and all its children (nginx workers).
+
+    Take it before and after N requests: the difference over N is the server's CPU per request (chapter 5,
+    "L4 and L7"). Where only clock ticks are available, send thousands of requests."""
+    import psutil  # noqa: PLC0415
+
+    main = psutil.Process(server.proc.pid)
+    total = 0.0
+    for proc in [main, *main.children(recursive=True)]:
+        try:
+            total += _proc_cpu_ms(proc)
+        except psutil.NoSuchProcess:
+            continue
+    return total

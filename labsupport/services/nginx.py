@@ -90,7 +90,8 @@ class Upstream:
 
 @dataclass
 class RateLimit:
-    """A token-bucket-like limit (nginx ``limit_req``): ``rate`` like "10r/s", per ``key``."""
+    """nginx ``limit_req``: a leaky bucket draining at ``rate`` (like "10r/s") per ``key``, with ``burst`` as its
+    queue; with ``nodelay`` it admits what a token bucket of burst + 1 tokens refilled at ``rate`` would."""
 
     name: str
     rate: str
