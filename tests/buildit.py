@@ -21,6 +21,13 @@ from testbook import testbook
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def defined(source: str, name: str):
+    """The object ``name`` that a solution's source defines (the tests' own right and wrong solutions)."""
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - sources written in the test modules
+    return namespace[name]
+
+
 def _cells(nb_path: Path) -> list[dict]:
     return json.loads(nb_path.read_text())["cells"]
 

@@ -1,6 +1,7 @@
 """Graders of chapter 3 (labsupport/exercises/dns.py): right answers pass, typical wrong ones get
 feedback that says what went wrong."""
 
+from buildit import defined
 from grading import ok, wrong
 from labsupport.check import get
 
@@ -151,10 +152,8 @@ class TTLCache:
 '''
 
 
-def _cls(src: str):
-    ns: dict = {}
-    exec(src, ns)  # noqa: S102 - the test's own solution sources
-    return ns["TTLCache"]
+def _cls(source: str):
+    return defined(source, "TTLCache")
 
 
 def test_build_ttl_cache_accepts_a_cache_that_honours_each_answers_ttl():

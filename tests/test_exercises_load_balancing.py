@@ -115,9 +115,9 @@ def test_unanswered_is_pending():
 
 # -- build-it: a least-connections picker against 3 real llm_sim replicas -----------------------
 def _cls(source: str):
-    ns: dict = {}
-    exec(source, ns)  # noqa: S102 - the test's own fixture source
-    return ns["LeastConnPicker"]
+    from buildit import defined
+
+    return defined(source, "LeastConnPicker")
 
 
 def test_build_least_conn_right_and_wrong():
