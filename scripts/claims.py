@@ -58,7 +58,8 @@ def placeholders(text: str, lab: str) -> list[tuple[str, str, str]]:
 def to_glue(text: str, lab: str) -> str:
     def role(m: re.Match) -> str:
         path, key, fmt = m.group(1) or lab, m.group(2), m.group(3)
-        return f"{{glue:text}}`../{path}::{key}{':' + fmt if fmt else ''}`"
+        # Always a format part, even empty: myst-nb splits the role's text at its last colon.
+        return f"{{glue:text}}`../{path}::{key}:{fmt or ''}`"
 
     return PLACEHOLDER.sub(role, text)
 

@@ -30,6 +30,14 @@ def test_the_page_is_generated_from_the_current_sources():
     assert "book/claims" in (ROOT / "_toc.yml").read_text()
 
 
+def test_glue_roles_name_path_key_and_format():
+    """myst-nb reads a glue role as path::key:format, splitting at the last colon, so the format part is
+    always there (empty means str(value)); otherwise the key would be read as a format."""
+    role = claims.to_glue("{a:.1f} and {b} and {labs/x/y.ipynb::c}", "labs/06-caching/01-cache-aside.ipynb")
+    assert role == ("{glue:text}`../labs/06-caching/01-cache-aside.ipynb::a:.1f` and "
+                    "{glue:text}`../labs/06-caching/01-cache-aside.ipynb::b:` and {glue:text}`../labs/x/y.ipynb::c:`")
+
+
 def test_claim_ids_are_unique_and_chapters_known():
     ids = [c["id"] for c in OUTLINE["claims"]]
     assert len(ids) == len(set(ids))
