@@ -53,3 +53,40 @@ def test_record_round_trips_through_an_executed_notebook(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     assert read_results(path) == {"ratio": 0.25, "by_n": {"2": 0.5, "3": 0.33}, "xs": [0, 1, 2]}
+
+
+def test_build_it_skeleton_is_not_written_yet_and_last_keeps_the_verdict(capsys):
+    """A skeleton that raises NotImplementedError is pending, not wrong; last() returns what check() showed."""
+    from labsupport.check import GRADERS, NOT_WRITTEN, Feedback, check, last
+
+    def grader(fn):
+        fn()
+        return Feedback(True, "ran")
+
+    GRADERS["test.build-skeleton"] = grader
+    try:
+        def skeleton():
+            raise NotImplementedError
+
+        check("test.build-skeleton", skeleton)
+        assert last("test.build-skeleton").message == NOT_WRITTEN and not last("test.build-skeleton").ok
+        check("test.build-skeleton", lambda: None)
+        assert last("test.build-skeleton").ok
+    finally:
+        del GRADERS["test.build-skeleton"]
+
+
+def test_reveal_shows_the_guess_beside_the_measurement(capsys, monkeypatch):
+    """With a guess both numbers appear, in the given format; without one, the measurement and a nudge."""
+    import builtins
+
+    from labsupport import reveal
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError())
+                        if name == "IPython.display" else real_import(name, *a, **k))
+    reveal(0.2, 0.8, "keys moved", "{:.0%}")
+    reveal(None, 0.8, "keys moved", "{:.0%}")
+    out = capsys.readouterr().out.splitlines()
+    assert "predicted keys moved = 20%" in out[0] and "measured 80%" in out[0]
+    assert "Measured keys moved: 80%" in out[1] and "guess" in out[1]
