@@ -47,7 +47,9 @@ def rows(chapter: int, slug: str) -> list[dict] | None:
     if not written(chapter):
         return None
     path = rows_file(chapter, slug)
-    return (yaml.safe_load(path.read_text()) or {}).get("rows", []) if path.exists() else []
+    # A chapter split into sub-pages may keep each page's rows in NN-slug-part.yml beside NN-slug.yml.
+    files = ([path] if path.exists() else []) + sorted(CLAIMS.glob(f"{chapter:02d}-{slug}-*.yml"))
+    return [r for f in files for r in (yaml.safe_load(f.read_text()) or {}).get("rows", [])]
 
 
 def placeholders(text: str, lab: str) -> list[tuple[str, str, str]]:
