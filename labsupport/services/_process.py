@@ -4,6 +4,7 @@
     svc.stop()                         SIGTERM, then SIGKILL after a grace period
     svc.kill()                         SIGKILL: a crash, nothing flushed
     svc.pause() / svc.resume()         SIGSTOP / SIGCONT: a hang, the port stays open
+    with svc.paused(): ...             the same hang, scoped: resumed when the block ends
     svc.restart()                      stop (if running) and start again on the same port and data
     svc.logs(lines=40)                 the tail of the server's own log
     with svc: ...                      stops it at the end of the block
@@ -14,6 +15,7 @@ of each signal is in the book's intro chapter ("How the labs run real servers").
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -248,6 +250,15 @@ class ManagedProcess:
     def resume(self) -> None:
         self._signal_group(signal.SIGCONT)
         self._paused = False
+
+    @contextlib.contextmanager
+    def paused(self):
+        """``with svc.paused():`` hangs the server for the block, then resumes it (even on error)."""
+        self.pause()
+        try:
+            yield self
+        finally:
+            self.resume()
 
     def restart(self) -> "ManagedProcess":
         if self.running:
