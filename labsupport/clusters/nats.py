@@ -1,6 +1,6 @@
-"""A 3-node NATS JetStream cluster with replicated streams; every route between nodes runs through the network.
+"""A 3-node NATS JetStream cluster, replicated streams; every route between nodes runs through the network.
 
-    c = clusters.nats_cluster()                 # n1, n2, n3 ready: meta leader elected, an R3 stream creatable
+    c = clusters.nats_cluster()                 # n1..n3 ready: meta leader elected, an R3 stream creatable
     js = c.client()                             # sync client on all nodes (nats-py on a background loop)
     js = c.client("n2")                         # ... or pinned to one node (no failover to others)
     js.add_stream("orders", subjects=["orders.>"], replicas=3)
@@ -11,7 +11,7 @@
     js.stream_info("orders")                    # leader, replicas {name: {current, offline, lag}}, messages
     c.stream_leader("orders");  c.meta_leader() # node names
     c.node_view("n1", "orders")                 # what n1 itself stores: messages, last_seq (monitoring /jsz)
-    c.routes("n1");  c.direct_links()           # n1's routes (/routez); node-to-node TCP bypassing the net: []
+    c.routes("n1");  c.direct_links()           # n1's routes (/routez); links that bypass the net: []
     c.node("n1").kill();  c.node("n1").restart()
     c.net.partition({"n1"}, {"n2", "n3"});  c.net.heal()
     await js.nc / js.js                         # the raw nats-py objects, to run on js.run(coro)
@@ -34,6 +34,7 @@ message is then delivered again (at least once). Chapter: the log and streaming 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import random
@@ -262,7 +263,7 @@ class NatsClient:
     """nats-py on its own event-loop thread, called synchronously (works in Jupyter, which owns a loop)."""
 
     def __init__(self, servers: list[str], user: str | None, password: str | None, *,
-                 timeout_s: float = 2.0, name: str = "lab"):
+                 timeout_s: float = 2.0, name: str = "lab", connect_timeout_s: float = 5.0):
         import nats  # noqa: PLC0415
 
         self.servers = servers
@@ -279,16 +280,22 @@ class NatsClient:
             self.nc = self.run(nats.connect(
                 servers=servers, user=user, password=password, name=name, connect_timeout=1,
                 reconnect_time_wait=0.2, max_reconnect_attempts=-1, allow_reconnect=True,
-                error_cb=on_error, ping_interval=5, max_outstanding_pings=2), timeout=10)
-        except Exception:
+                error_cb=on_error, ping_interval=5, max_outstanding_pings=2), timeout=connect_timeout_s)
+        except Exception as exc:
             self._stop_loop()
-            raise
+            why = "; ".join(dict.fromkeys(self.errors[-3:])) or repr(exc)
+            raise ServiceError(f"nats client: could not connect to {servers} within {connect_timeout_s} s: "
+                               f"{why}") from None
         self.js = self.nc.jetstream(timeout=timeout_s)
 
     def run(self, coro, timeout: float | None = None):
         """Run a nats-py coroutine on this client's loop and return its result."""
         fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return fut.result(timeout if timeout is not None else self.timeout_s + 10)
+        try:
+            return fut.result(timeout if timeout is not None else self.timeout_s + 10)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            raise
 
     # streams -------------------------------------------------------------------------------
     def add_stream(self, name: str, subjects: list[str] | None = None, replicas: int = 3, **config) -> dict:
@@ -309,7 +316,8 @@ class NatsClient:
                 "last_seq": si.state.last_seq, "consumers": si.state.consumer_count,
                 **_cluster_dict(si.cluster)}
 
-    def publish(self, subject: str, data: bytes | str, timeout_s: float | None = None, msg_id: str | None = None):
+    def publish(self, subject: str, data: bytes | str, timeout_s: float | None = None,
+                msg_id: str | None = None):
         """Publish and wait for the stream's ack (PubAck: .stream, .seq, .duplicate). Raises on no ack."""
         if isinstance(data, str):
             data = data.encode()
@@ -351,7 +359,17 @@ class NatsClient:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
+        async def cancel_the_rest():
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in rest:
+                t.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+
         if self._loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(cancel_the_rest(), self._loop).result(3)
+            except Exception:  # noqa: BLE001
+                pass
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
         if not self._loop.is_running():
@@ -537,7 +555,7 @@ def _file_storage():
 
 
 class ExternalNats(ExternalService):
-    """A NATS server given by $LABSUPPORT_NATS_URL: clients only; node faults and partitions are unavailable."""
+    """A NATS server given by $LABSUPPORT_NATS_URL: clients only; no node faults, no partitions."""
 
     kind = "nats"
     nodes: dict = {}
@@ -556,7 +574,7 @@ class ExternalNats(ExternalService):
 
 
 def nats_cluster(nodes: int = 3, name: str | None = None):
-    """Start an ``nodes``-node JetStream cluster (see module docstring); $LABSUPPORT_NATS_URL uses that server."""
+    """Start a ``nodes``-node JetStream cluster (module docstring); $LABSUPPORT_NATS_URL: use that server."""
     src = source()
     if src.kind == "env":
         return ExternalNats(src.where, name=name).check()
