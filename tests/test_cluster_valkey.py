@@ -164,11 +164,10 @@ def test_keys_spread_over_masters_and_hash_tags_share_a_slot(vc):
 def test_plain_client_gets_moved_cluster_client_does_not(vc):
     key = next(k for k in (f"m{i}" for i in range(100)) if vc.owner(k) == "n2")
     vc.client().set(key, "here")
-    with pytest.raises(redis.ResponseError) as err:
+    with pytest.raises(redis.exceptions.MovedError) as err:      # the server's "MOVED slot host:port"
         vc.node_client("n1").get(key)
-    moved = str(err.value).split()
-    assert moved[0] == "MOVED" and int(moved[1]) == vc.slot_of(key)
-    assert moved[2].endswith(f":{vc.node('n2').port}")         # clients are sent to the node directly
+    assert err.value.slot_id == vc.slot_of(key)
+    assert err.value.port == vc.node("n2").port                 # clients are sent to the node directly
     assert vc.client().get(key) == "here"
 
 
@@ -264,31 +263,44 @@ def test_partitioned_master_is_replaced_and_follows_after_heal():
     fp = footprint(c)
     try:
         key = next(k for k in (f"p{i}" for i in range(100)) if c.owner(k) == "n1")
-        c.client().set(key, "before")
-        n1 = c.node_client("n1")
+        n1 = c.node_client("n1", single_connection_client=True)
+        n1.set(key, "before")
+        assert n1.wait(1, 2000) == 1                           # on n4 too
+        accepted, stop, refused = [], threading.Event(), []
+
+        def writer():   # a client next to n1 keeps writing: which of its acknowledged writes survive?
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    n1.set(key, f"w{i}")
+                    accepted.append(i)
+                except redis.exceptions.ClusterDownError:     # the server's CLUSTERDOWN reply
+                    refused.append(time.perf_counter() - t0)
+                    return
+                except redis.RedisError:
+                    pass
+
         t0 = time.perf_counter()
-        c.net.partition({"n1"}, set(c.nodes) - {"n1"})
+        c.net.partition({"n1"}, set(c.nodes) - {"n1"})        # bus and replication links of n1 cut
+        t = threading.Thread(target=writer)
+        t.start()
         new, seconds = c.wait_promoted("n1", since=t0)
-        assert new == "n4"
-
-        accepted = [0]
-
-        def n1_refuses():
-            try:
-                n1.set(key, "minority")
-                accepted[0] += 1
-            except redis.ResponseError as exc:
-                return "CLUSTERDOWN" in str(exc)
-            return False
-
-        until(n1_refuses, 15, "the minority master stops taking writes")
-        refused_after = time.perf_counter() - t0
+        t.join(15)
+        stop.set()
+        assert new == "n4" and refused                        # n1 stopped taking writes by itself
+        survived = c.client().get(key)                         # n4's value: what reached it in time
         c.net.heal()
         until(lambda: c.role("n1", via="n1") == "replica" and c.replicas_of("n4", via="n1") == ["n1"],
               20, "n1 follows n4 after the heal")
-        assert c.client().get(key) == "before"      # what n1 accepted alone was lost
-        print(f"partition: n4 promoted after {seconds:.2f} s; n1 accepted {accepted[0]} writes, then "
-              f"refused after {refused_after:.2f} s; after the heal they were gone")
+        assert accepted and survived == "before"              # no write n1 took alone reached n4
+        n1.close()
+        n1 = c.node_client("n1", single_connection_client=True)
+        n1.execute_command("READONLY")                         # read n1 itself, now a replica
+        until(lambda: n1.get(key) == "before", 15, "n1's lone writes are gone from n1 too")
+        n1.close()
+        print(f"partition: n4 promoted after {seconds:.2f} s; n1 acknowledged {len(accepted)} writes "
+              f"alone and refused from {refused[0]:.2f} s; after the heal all {len(accepted)} were lost")
     finally:
         c.stop()
     assert_gone(fp)

@@ -25,10 +25,14 @@ nodes directly. What goes through ``net`` (and so can be cut, delayed, partition
 - valkey_cluster: the cluster bus. Each node's bus is announced as ``net.entry(node, bus)``
   (``cluster-announce-bus-port``, and MEET names it), so gossip spreads the relay's address;
   every bus message starts with a header that holds the sender's 40-character node id (bytes
-  40-80), which ``net.identify`` uses to tell sources apart. Classic MIGRATE goes through
-  ``net.route``. Replication between a cluster master and its replicas goes to the master's
-  announced port, which is direct: a replica opens that connection with a bare PING and waits for
-  the answer, so the relay cannot tell which node it comes from (see VALKEY_CLUSTER_REPLICATION_NET).
+  40-80), which ``net.identify`` uses to tell sources apart. Replication: a replica dials its
+  master's announced port, opening with a bare PING, so an entry cannot tell replicas apart;
+  with one replica per master (the default) each node of a pair announces
+  ``net.route(partner, node, ...)`` (``cluster-announce-port``; clients get the real port from
+  ``cluster-announce-client-port``), and replication runs through the network both ways round,
+  before and after a failover. With more replicas per master, or after add/remove re-pairs nodes,
+  replication of the unpaired nodes is direct. Classic MIGRATE goes through ``net.route``; the
+  Valkey 9 atomic migration dials the source's announced port (a pair's route).
 
 Readiness is probed, never slept: every node says cluster_state:ok with all 16384 slots ok, every
 node knows every other, every replica's link is up. ``ready_s`` is that time, measured. Masters
@@ -53,10 +57,6 @@ from ..services.redis import RedisServer
 from ._base import Cluster
 
 SLOTS = 16384
-# Replication between cluster masters and replicas through the network: the relay would hold a
-# replica's first bytes (a bare PING) up to a second looking for a source token, then pass the link
-# unidentified. Set to "1" once the relay can identify a source from bytes sent after a reply.
-VALKEY_CLUSTER_REPLICATION_NET = os.environ.get("LABSUPPORT_VALKEY_REPL_NET") == "1"
 
 
 # -- the binary ------------------------------------------------------------------------------------
@@ -319,6 +319,7 @@ class ValkeyCluster(Cluster):
                        "repl_diskless_sync_delay": 0, "repl_diskless_load": "swapdb",
                        "cluster_node_timeout": node_timeout_ms, **config}
         self.ids: dict[str, str] = {}      # node name -> 40-char node id
+        self.partner: dict[str, str] = {}  # master <-> its one replica: replication runs on this route
         self._masters0, self._rpm = masters, replicas_per_master
         self._count = 0
 
@@ -346,17 +347,17 @@ class ValkeyCluster(Cluster):
 
     def _wire(self, name: str) -> None:
         """Announce the node's bus as the network's entry for it, and identify its bus connections
-        by its node id (bytes 40-80 of every bus message's header)."""
+        by its node id (bytes 40-80 of every bus message's header). A node paired with a replica
+        (or a master) announces, for peers, the route from that partner: replication goes through it."""
         node = self.nodes[name]
         if getattr(node, "bus_relay_port", None) is None:
             node.bus_relay_port = int(self.net.entry(name, f"{HOST}:{node.bus_port}").rsplit(":", 1)[1])
         cfg = {"cluster-announce-bus-port": node.bus_relay_port}
-        if VALKEY_CLUSTER_REPLICATION_NET and self._client_port_split:
-            # peers (replicas, slot migration) dial the announced port, clients the client port
-            cfg["cluster-announce-port"] = int(self.net.entry(name, node.address).rsplit(":", 1)[1])
+        partner = self.partner.get(name)
+        if partner and self._client_port_split:
+            # peers (the replica, slot migration) dial the announced port; clients the client port
+            cfg["cluster-announce-port"] = int(self.net.route(partner, name, node.address).rsplit(":", 1)[1])
             cfg["cluster-announce-client-port"] = node.port
-            p = str(node.port)
-            self.net.identify(name, f"listening-port\r\n${len(p)}\r\n{p}\r\n".encode())
         for k, v in cfg.items():
             node.cmd("CONFIG", "SET", k, v)
             node.config[k.replace("-", "_")] = v  # kept for restarts
@@ -370,6 +371,9 @@ class ValkeyCluster(Cluster):
             for n in masters + replicas:  # the relay starts while the nodes boot
                 node = self.nodes[n]
                 node.bus_relay_port = int(self.net.entry(n, f"{HOST}:{node.bus_port}").rsplit(":", 1)[1])
+            if self._rpm == 1:
+                for m, r in zip(masters, replicas):
+                    self.partner[m], self.partner[r] = r, m
             for n in masters + replicas:
                 self._booted(n)
                 self._wire(n)
@@ -622,7 +626,11 @@ class ValkeyCluster(Cluster):
         return name
 
     def add_replica(self, of: str) -> str:
+        """Start a node and make it a replica of ``of`` (through the network when ``of`` had none)."""
         name = self._new_node()
+        if of not in self.partner and not self.replicas_of(of):
+            self.partner[of], self.partner[name] = name, of
+            self._wire(of)
         self._wire(name)
         self._meet(self.nodes[of], name)
         self._wait_known(self.running())
