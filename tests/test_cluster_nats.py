@@ -108,6 +108,7 @@ def test_r3_stream_survives_kill_of_its_leader(cluster):
         lambda: (v := cluster.node_view(old, "orders")) and v["messages"] == len(acked) and v,
         timeout_s=20, what=f"{old} catching up")
     assert caught_up["last_seq"] == max(acked)
+    assert cluster.direct_links() == []  # the restarted node rejoined through the relay too
 
 
 def test_lost_acks_mean_redelivery(cluster):
@@ -163,6 +164,7 @@ def test_partitioned_leader_loses_to_the_majority_and_catches_up(cluster):
                         and v["leader"] in rest and v, timeout_s=30, what=f"{old} catching up after the heal")
     assert view["last_seq"] == max(acked)
     assert js.stream_info("orders")["messages"] == total  # the minority's attempts were never committed
+    assert cluster.direct_links() == []
 
 
 def test_missing_binary_names_the_pip_command():

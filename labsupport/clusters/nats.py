@@ -39,6 +39,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import socket
 import threading
 import time
@@ -404,6 +405,8 @@ class NatsCluster(Cluster):
         return self.net.route(src, dst, self.nodes[dst].cluster_address)
 
     def start(self) -> "NatsCluster":
+        if not (self.exe and shutil.which(self.exe)):  # before the relay starts: fail fast
+            raise ServiceError(f"{self.name}: cannot run nats-server {self.exe!r}.\nFix: {install_hint()}")
         self._clock_start()
         try:
             for attempt in range(3):
