@@ -163,7 +163,7 @@ class KafkaClientMixin:
 
     def produce(self, topic: str, messages, partition: int | None = None, flush_s: float = 10.0,
                 **producer_config) -> list[tuple[int, int]]:
-        """Send (key, value) pairs (or bare values), wait for every ack; [(partition, offset)] in send order."""
+        """Send (key, value) pairs or values; wait for every ack; [(partition, offset)] in send order."""
         p = self.producer(**producer_config)
         out: list = []
         errors: list = []
@@ -196,7 +196,8 @@ class KafkaClientMixin:
         out: list[Record] = []
         deadline = time.perf_counter() + timeout_s
         while len(out) < n and time.perf_counter() < deadline:
-            msgs = consumer.consume(num_messages=n - len(out), timeout=min(0.5, max(0.01, deadline - time.perf_counter())))
+            wait_s = min(0.5, max(0.01, deadline - time.perf_counter()))
+            msgs = consumer.consume(num_messages=n - len(out), timeout=wait_s)
             for m in msgs:
                 if m.error():
                     continue
@@ -216,7 +217,7 @@ class KafkaClientMixin:
 
     def replay(self, topic: str, partition: int, offset: int, n: int | None = None,
                timeout_s: float = 5.0) -> list[Record]:
-        """Read ``partition`` again from ``offset`` (assign + seek, no group): up to its end or ``n`` records."""
+        """Read ``partition`` again from ``offset`` (assign + seek, no group), to its end or ``n`` records."""
         from confluent_kafka import TopicPartition  # noqa: PLC0415
 
         c = self.consumer()
@@ -262,7 +263,8 @@ class KafkaClientMixin:
                     elif last is not None or time.perf_counter() > first_by:
                         break
                 if last is None:
-                    raise ServiceError(f"kafka: offset {high - 1} of {topic}[{p}] did not arrive in {timeout_s} s")
+                    raise ServiceError(f"kafka: offset {high - 1} of {topic}[{p}] did not arrive "
+                                       f"within {timeout_s} s")
                 ends[p] = last + 1
         finally:
             c.close()
