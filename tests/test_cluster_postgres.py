@@ -261,12 +261,12 @@ def test_stop_leaves_no_process_port_or_data_behind():
     measured(f"{len(pids)} processes and {len(ports)} ports gone, stop() took {stop_s:.2f} s")
 
 
-def test_no_root_only_assumption_in_how_nodes_run():
-    """Nodes run as 'nobody' under root and as the user otherwise; every data folder belongs to that user."""
-    with pg_cluster(standbys=1, name="pguser") as c:
-        owner = c.primary.run_as()[0]
-        want = os.getuid() if owner is None else owner
-        for n in c.nodes.values():
-            assert psutil.Process(n.pid).uids().real == want
-            assert n.data.stat().st_uid == want
-        measured(f"uid {os.getuid()}: servers run as uid {want}")
+def test_nodes_run_as_nobody_under_root_and_as_the_user_otherwise(async_cluster):
+    """No root-only assumption: every node (and its data folder) belongs to 'nobody' under root, else to the user."""
+    c = async_cluster
+    owner = c.primary.run_as()[0]
+    want = os.getuid() if owner is None else owner
+    for n in c.nodes.values():
+        assert psutil.Process(n.pid).uids().real == want
+        assert n.data.stat().st_uid == want
+    measured(f"uid {os.getuid()}: servers run as uid {want}")

@@ -51,6 +51,7 @@ NODE_SETTINGS = {
     "wal_level": "replica", "max_wal_senders": "10", "max_replication_slots": "10", "hot_standby": "on",
     "wal_keep_size": "64MB", "wal_sender_timeout": "5s", "wal_receiver_timeout": "5s",
     "wal_retrieve_retry_interval": "200ms", "wal_receiver_status_interval": "1s",
+    "min_wal_size": "4MB", "wal_init_zero": "off",  # with 1 MB segments: small data folders, quick to remove
 }
 
 
@@ -73,6 +74,9 @@ class PostgresNode(PostgresServer):
     """One server of a cluster: a primary initdb's its data; a standby's comes from pg_basebackup."""
 
     kind = "postgres"
+    # A base backup ends with a WAL segment switch, and the rest of the segment is streamed (through the
+    # relay) and stored: 1 MB segments instead of 16 MB keep that cheap.
+    initdb_options = ("--wal-segsize=1",)
 
     def __init__(self, node: str, cluster: str, password: str, **settings):
         # name == the node's name in the network, so c.net.partition({c.primary}, ...) works on objects too
@@ -138,10 +142,15 @@ class PostgresCluster(Cluster):
         return self.add(name, PostgresNode(name, self.name, self.password, bindir=self.bindir, **self.settings))
 
     def _form(self) -> None:
-        primary = self._new_node("primary").start()
+        primary = self._new_node("primary")
+        primary.port = free_port()
+        nodes = [self._new_node(s) for s in self._standbys]
+        # the relay starts (and the routes open) while initdb runs; the reaper covers a relay started off-thread
+        routes = _Background(lambda: [self.route(n, primary) for n in nodes])
+        primary.start()
+        routes.join()
         primary.sql(sql.SQL("CREATE ROLE {} WITH REPLICATION LOGIN PASSWORD {}").format(
             sql.Identifier(REPLICATOR), sql.Literal(self.repl_password)))
-        nodes = [self._new_node(s) for s in self._standbys]
         self._basebackup(nodes, primary)
         _start_together(nodes)
         self._wait_streaming(self._standbys)
@@ -429,15 +438,27 @@ class PostgresCluster(Cluster):
 
     # -- teardown ------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Heal the network (so shutdowns are not held up), stop every node (data removed), then the network."""
+        """Stop every node (data removed), then the network. The primary goes first: its shutdown waits for
+        each standby to take its last WAL, so the network is healed and paused standbys are resumed first."""
         try:
             self.net.heal()
-        except Exception:  # noqa: BLE001 - the placeholder network has no faults to heal
+        except Exception:  # noqa: BLE001 - a network that never started has nothing to heal
             pass
-        for node in self.nodes.values():  # fast shutdown of all at once, then wait for each
+        for node in self.nodes.values():
+            if node.running and node._paused:
+                node.resume()
+        if self._primary in self.nodes and self.primary.running:
+            self.primary.stop()
+        for node in self.nodes.values():  # the standbys' fast shutdowns, all at once
             if node.running:
                 node._signal_group(signal.SIGINT)
-        super().stop()
+        # each node's wait and data removal in parallel (removing fresh files can be slow on a busy disk)
+        for job in [_Background(node.cleanup) for node in self.nodes.values()]:
+            try:
+                job.join()
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                pass
+        super().stop()  # the network (and anything left)
 
     def __repr__(self) -> str:
         return f"<PostgresCluster {self.name}: primary={self._primary} standbys={self._standbys}>"
@@ -446,6 +467,27 @@ class PostgresCluster(Cluster):
 def _check_level(level: str) -> None:
     if level not in COMMIT_LEVELS:
         raise ValueError(f"synchronous_commit must be one of {COMMIT_LEVELS}, not {level!r}")
+
+
+class _Background(threading.Thread):
+    """fn() in a thread; join() returns its result or raises its exception."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn, self.result, self.error = fn, None, None
+        self.start()
+
+    def run(self):
+        try:
+            self.result = self.fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in join()
+            self.error = exc
+
+    def join(self, timeout=None):
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def _start_together(nodes: list[PostgresNode]) -> None:
