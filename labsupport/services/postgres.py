@@ -82,6 +82,7 @@ def reachable_bindir(bindir: Path, uid: int, gid: int) -> Path:
 class PostgresServer(ManagedProcess):
     kind = "postgres"
     start_timeout_s = 30.0
+    initdb_options: tuple[str, ...] = ()  # extra initdb flags a subclass needs (clusters: small WAL segments)
 
     def __init__(self, name: str | None = None, port: int | None = None, bindir: str = "", **settings):
         super().__init__(name, port)
@@ -97,12 +98,10 @@ class PostgresServer(ManagedProcess):
         nobody = pwd.getpwnam("nobody")
         return nobody.pw_uid, nobody.pw_gid
 
-    def prepare(self) -> None:
-        if (self.data / "PG_VERSION").exists():
-            return
+    def _own_workdir(self) -> tuple[int | None, int | None]:
+        """Hand the workdir (and reachable binaries) to the user the server runs as; returns its (uid, gid).
+        Also used by clusters, whose standbys get their data from pg_basebackup instead of initdb."""
         uid, gid = self.run_as()
-        pwfile = self.workdir / "pwfile"
-        pwfile.write_text(self.password + "\n")
         if uid is not None:
             if not can_reach(self.workdir.parent, uid, gid):
                 raise ServiceError(
@@ -111,10 +110,20 @@ class PostgresServer(ManagedProcess):
                     "can enter, e.g. /var/tmp/labsupport.")
             self.bindir = reachable_bindir(self.bindir, uid, gid)
             os.chown(self.workdir, uid, gid)
-            os.chown(pwfile, uid, gid)
             os.chown(self.log_path.parent, uid, gid)
+        return uid, gid
+
+    def prepare(self) -> None:
+        if (self.data / "PG_VERSION").exists():
+            return
+        uid, gid = self._own_workdir()
+        pwfile = self.workdir / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        if uid is not None:
+            os.chown(pwfile, uid, gid)
         cmd = [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", f"--pwfile={pwfile}",
-               "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+               "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+               *self.initdb_options]
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=self.workdir,
                              preexec_fn=lambda: _child_setup(uid, gid, False))
         pwfile.unlink(missing_ok=True)
