@@ -4,7 +4,8 @@
     python scripts/claims.py           # regenerate the page
     python scripts/claims.py --check   # exit 1 if the committed page differs (tests/test_claims.py)
 
-A row's ``measured`` text names recorded values as ``{key:fmt}`` (from the row's lab) or
+A row with ``status: coming-next`` (and a ``why``) marks a claim of a written chapter whose lab is
+still to come. A row's ``measured`` text names recorded values as ``{key:fmt}`` (from the row's lab) or
 ``{labs/NN-topic/lab.ipynb::key:fmt}``; they become ``{glue:text}`` roles, so the numbers on the page
 are the ones measured when the book was built, never typed by hand.
 """
@@ -23,6 +24,7 @@ CLAIMS = ROOT / "book" / "claims"
 PAGE = ROOT / "book" / "claims.md"
 VERDICTS = {"holds": "holds", "qualified": "qualified", "contradicted": "contradicted",
             "not-checkable": "cannot be checked here"}
+COMING_NEXT = "coming-next"
 PLACEHOLDER = re.compile(r"\{(?:(labs/[^:{}]+\.ipynb)::)?([A-Za-z_][\w]*)(?::([^{}]*))?\}")
 TITLES = {1: "Client-server", 2: "Networking protocols", 3: "DNS", 4: "Proxies and API gateways",
           5: "Load balancing", 6: "Caching", 7: "Databases", 8: "API design", 9: "Message queues",
@@ -105,6 +107,9 @@ def render() -> str:
             r = by_claim.get(c["id"])
             if r is None:
                 out.append(f"| {cell(c['says'])} | {cell(c['figure'])} | (no row yet) | | |")
+                continue
+            if r.get("status") == COMING_NEXT:
+                out.append(f"| {cell(c['says'])} | {cell(c['figure'])} | {cell(r.get('why', ''))} | coming next | |")
                 continue
             measured = to_glue(cell(r["measured"]), r["lab"])
             why = cell(r.get("why", ""))

@@ -1,0 +1,51 @@
+"""Lab 7.1: atomicity, consistency and durability on a real PostgreSQL (labs/07-databases/01-acid.ipynb)."""
+
+LAB = "labs/07-databases/01-acid.ipynb"
+
+
+def test_killed_autocommit_client_leaves_partial_transfers(lab_results):
+    """Half-done transfers after SIGKILLs of a client process between its debit and its credit."""
+    r = lab_results(LAB)
+    assert 0 < r["partial_transfers_autocommit"] <= r["client_kills_per_mode"], r
+
+
+def test_killed_transaction_client_leaves_none(lab_results):
+    """The same kills with both statements in one transaction: the server rolls back, nothing is half done."""
+    assert lab_results(LAB)["partial_transfers_transaction"] == 0
+
+
+def test_terminated_registry_update_is_all_or_nothing(lab_results):
+    """pg_terminate_backend mid-promotion: autocommit leaves no production version, a transaction keeps the old one."""
+    r = lab_results(LAB)
+    assert r["production_versions_after_terminate_autocommit"] == 0
+    assert r["production_versions_after_terminate_transaction"] == 1
+
+
+def test_constraints_reject_every_bad_row(lab_results):
+    """PK, FK and CHECK refuse each bad row; the one-production rule holds only once it is declared."""
+    r = lab_results(LAB)
+    assert r["bad_rows_rejected"] == r["bad_rows_tried"] == 4
+    assert r["production_versions_without_rule"] == 2
+    assert r["second_production_rejected"] is True
+
+
+def test_synchronous_commit_survives_kill_9(lab_results):
+    """Acknowledged commits missing after SIGKILL of the whole server and a restart, synchronous_commit=on."""
+    r = lab_results(LAB)
+    assert r["acked_commits_sync_on"] > 0
+    assert r["lost_commits_sync_on"] == 0
+
+
+def test_asynchronous_commit_is_faster_and_loses_acknowledged_commits(lab_results):
+    """synchronous_commit=off: faster commits, and a process kill loses the WAL still in shared memory."""
+    r = lab_results(LAB)
+    assert r["commit_p50_ms_sync_on"] > 1.5 * r["commit_p50_ms_sync_off"], r
+    assert 0 < r["lost_commits_sync_off"] <= r["acked_commits_sync_off"], r
+
+
+def test_a_shorter_wal_writer_delay_shrinks_the_loss(lab_results):
+    """Share of acknowledged commits lost with a 10 ms WAL writer vs the default 200 ms."""
+    r = lab_results(LAB)
+    short = r["lost_commits_sync_off_10ms"] / max(r["acked_commits_sync_off_10ms"], 1)
+    default = r["lost_commits_sync_off"] / r["acked_commits_sync_off"]
+    assert short < default / 2, (short, default)
