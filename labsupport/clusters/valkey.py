@@ -413,6 +413,11 @@ class ValkeyCluster(Cluster):
             out[n] = view
         return out
 
+    def _wait_slots_known(self, name: str, timeout_s: float = 10.0) -> None:
+        """Until ``name`` has learnt, by gossip, which master serves every slot."""
+        _until(lambda: _info(self.nodes[name].cmd("CLUSTER", "INFO")).get("cluster_slots_assigned") == str(SLOTS),
+               timeout_s, f"{self.name}: {name} knows the owner of every slot", [self.nodes[name]])
+
     def _wait_known(self, names: list[str], timeout_s: float = 10.0) -> None:
         want = {self.ids[n] for n in names}
 
@@ -549,7 +554,7 @@ class ValkeyCluster(Cluster):
                 by_source.setdefault(owners[s], []).append(s)
         t0, keys = time.perf_counter(), 0
         for src, ss in by_source.items():
-            keys += sum(self._count_keys(src, s) for s in ss)
+            keys += self._count_keys(src, ss)
             if method == "migrateslots":
                 self._migrateslots(src, to, ss, timeout_s)
             else:
@@ -558,15 +563,46 @@ class ValkeyCluster(Cluster):
         self._wait_owner(chosen, to, timeout_s)
         return {"slots": moved, "keys": keys, "seconds": time.perf_counter() - t0, "method": method}
 
-    def _count_keys(self, name: str, slot: int) -> int:
-        return int(self.nodes[name].cmd("CLUSTER", "COUNTKEYSINSLOT", slot))
+    def _count_keys(self, name: str, slots: list[int]) -> int:
+        node = self.nodes[name]
+        node.cmd("PING")
+        pipe = node._raw.pipeline(transaction=False)
+        for s in slots:
+            pipe.execute_command("CLUSTER", "COUNTKEYSINSLOT", s)
+        return sum(int(n) for n in pipe.execute())
 
     def _migrateslots(self, src: str, dst: str, slots: list[int], timeout_s: float) -> None:
         args = ["CLUSTER", "MIGRATESLOTS", "SLOTSRANGE"]
         for a, b in _ranges(slots):
             args += [a, b]
         args += ["NODE", self.ids[dst]]
-        self.nodes[src].cmd(*args)
+        node = self.nodes[src]
+        seen = {j["name"] for j in self._jobs(src)}
+        node.cmd(*args)
+
+        def finished():
+            jobs = [j for j in self._jobs(src) if j["name"] not in seen and j["operation"].lower() == "export"]
+            for j in jobs:
+                if j["state"] in ("failed", "cancelled"):
+                    raise ServiceError(f"{self.name}: migrating slots {j['slot_ranges']} from {src} to {dst} "
+                                       f"{j['state']}: {j['message']}")
+            if jobs:
+                return all(j["state"] == "success" for j in jobs)
+            # no job listed: done and its log dropped (a master that gave its last slot away turns
+            # into a replica of the receiver and clears its migration log), or not listed yet
+            have = {x for a, b in self.slot_map(via=dst).get(dst, []) for x in range(a, b + 1)}
+            return set(slots) <= have
+
+        _until(finished, timeout_s, f"{self.name}: CLUSTER MIGRATESLOTS {src} -> {dst}", [node, self.nodes[dst]])
+
+    def _jobs(self, name: str) -> list[dict]:
+        """CLUSTER GETSLOTMIGRATIONS on ``name``: one dict per import/export job (state, message...)."""
+        out = []
+        for j in self.nodes[name].cmd("CLUSTER", "GETSLOTMIGRATIONS") or []:
+            if isinstance(j, list):
+                j = dict(zip(j[::2], j[1::2]))
+            out.append({k: (v.decode() if isinstance(v, bytes) else v) for k, v in j.items()})
+        return out
 
     def _classic(self, src: str, dst: str, slots: list[int]) -> None:
         s_node, d_node = self.nodes[src], self.nodes[dst]
@@ -613,6 +649,7 @@ class ValkeyCluster(Cluster):
         self._wire(name)
         self._meet(self.nodes[old[0]], name)
         self._wait_known(self.running())
+        self._wait_slots_known(name)
         for _ in range(replicas):
             self.add_replica(name)
         counts = self.slot_counts()
@@ -646,8 +683,9 @@ class ValkeyCluster(Cluster):
             raise ServiceError(f"{name} is the only master; add another first")
         mine = sorted(s for a, b in self.slot_map().get(name, []) for s in range(a, b + 1))
         moved = {}
+        size = -(-len(mine) // len(others))  # contiguous chunks: few ranges to migrate
         for k, m in enumerate(others):
-            part = mine[k::len(others)]
+            part = mine[k * size:(k + 1) * size]
             if part:
                 self.move_slots(part, to=m)
                 moved[m] = len(part)
