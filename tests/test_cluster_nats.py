@@ -16,17 +16,27 @@ from labsupport.clusters.nats import NatsClient, NatsCluster, nats_cluster
 from labsupport.services import ServiceError
 
 
-@pytest.fixture
-def cluster():
+@pytest.fixture(scope="module")
+def shared():
+    """One cluster for the module (starts cost seconds); each test leaves it whole, or is made to."""
     c = nats_cluster()
     dirs = [n.workdir for n in c.nodes.values()]
-    pids = [n.pid for n in c.nodes.values()]
     yield c
+    pids = [n.pid for n in c.nodes.values()]
     c.stop()
     for d in dirs:
         assert not d.exists(), f"{d} was left behind"
     for pid in pids:
         assert not _alive(pid), f"nats-server pid {pid} survived stop()"
+
+
+@pytest.fixture
+def cluster(shared):
+    yield shared
+    shared.net.heal()
+    for node in shared.nodes.values():
+        if not node.running:
+            node.restart()
 
 
 def _alive(pid: int) -> bool:
@@ -40,12 +50,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _fetch_all(sub, want: int, deadline_s: float = 20.0) -> list:
+def _fetch(sub, want: int, deadline_s: float = 20.0, ack: bool = False) -> list:
+    """Fetch until ``want`` distinct messages came; errors during a leader change are retried."""
     got, t_end = [], time.perf_counter() + deadline_s
     while len({m.seq for m in got}) < want and time.perf_counter() < t_end:
-        batch = sub.fetch(50, timeout_s=1)
+        try:
+            batch = sub.fetch(want - len({m.seq for m in got}), timeout_s=1)
+        except Exception:  # noqa: BLE001 - no consumer leader yet (503, timeout): ask again
+            time.sleep(0.1)
+            continue
         for m in batch:
-            m.ack()
+            if ack:
+                m.ack()
         got += batch
     return got
 
@@ -73,18 +89,18 @@ def test_forms_with_every_route_through_the_network(cluster):
 def test_r3_stream_survives_kill_of_its_leader(cluster):
     """kill -9 the stream leader: a new one is elected, every acked message is kept, the consumer goes on."""
     js = cluster.client()
-    js.add_stream("orders", replicas=3)
-    acked = {js.publish("orders.new", f"m{i}").seq for i in range(50)}
-    sub = js.consumer("orders", "workers", ack_wait_s=3)
-    first = sub.fetch(20, timeout_s=2)
+    js.add_stream("kill", replicas=3)
+    acked = {js.publish("kill.new", f"m{i}").seq for i in range(50)}
+    sub = js.consumer("kill", "workers", ack_wait_s=3)
+    first = _fetch(sub, 20)
     for m in first:
         m.ack_sync()
-    old = cluster.stream_leader("orders")
+    old = cluster.stream_leader("kill")
     cluster.node(old).kill()
     t_kill = time.perf_counter()
     failed = 0
     while True:  # publish through the outage until the stream acks again
-        r = js.try_publish("orders.new", "after-kill", timeout_s=0.5)
+        r = js.try_publish("kill.new", "after-kill", timeout_s=0.5)
         if isinstance(r, Exception):
             failed += 1
             assert time.perf_counter() - t_kill < 30, "no ack within 30 s of the leader's kill"
@@ -94,18 +110,18 @@ def test_r3_stream_survives_kill_of_its_leader(cluster):
         break
     outage_s = time.perf_counter() - t_kill
     survivors = [n for n in cluster.nodes if n != old]
-    new = cluster.stream_leader("orders", via=survivors[0])
+    new = cluster.stream_leader("kill", via=survivors[0])
     print(f"leader {old} killed: new leader {new}, first ack after {outage_s:.1f} s "
           f"({failed} publishes unacked)")
     assert new in survivors
-    acked |= {js.publish("orders.new", f"n{i}").seq for i in range(10)}
-    rest = _fetch_all(sub, len(acked) - len(first))
+    acked |= {js.publish("kill.new", f"n{i}").seq for i in range(10)}
+    rest = _fetch(sub, len(acked) - len(first), ack=True)
     seen = {m.seq for m in first} | {m.seq for m in rest}
     assert acked <= seen, f"acknowledged but lost: {sorted(acked - seen)[:10]}"
-    assert js.stream_info("orders")["messages"] == len(acked)  # unacked attempts were never stored
+    assert js.stream_info("kill")["messages"] == len(acked)  # unacked attempts were never stored
     cluster.node(old).restart()
     caught_up = cluster.wait(
-        lambda: (v := cluster.node_view(old, "orders")) and v["messages"] == len(acked) and v,
+        lambda: (v := cluster.node_view(old, "kill")) and v["messages"] == len(acked) and v,
         timeout_s=20, what=f"{old} catching up")
     assert caught_up["last_seq"] == max(acked)
     assert cluster.direct_links() == []  # the restarted node rejoined through the relay too
@@ -118,7 +134,7 @@ def test_lost_acks_mean_redelivery(cluster):
     for i in range(6):
         js.publish("jobs.run", f"job{i}")
     sub = js.consumer("jobs", "workers", ack_wait_s=1)
-    batch = sub.fetch(6, timeout_s=2)
+    batch = _fetch(sub, 6)
     assert [m.deliveries for m in batch] == [1] * 6
     for m in batch[:3]:
         m.ack_sync()  # these acks reach the server; the other three are lost
@@ -135,35 +151,67 @@ def test_lost_acks_mean_redelivery(cluster):
     assert sub.info()["num_redelivered"] == 0 and sub.info()["num_ack_pending"] == 0
 
 
+def test_acks_lost_in_the_network_mean_redelivery(cluster):
+    """Acks held on the way to the consumer leader: the messages come again; the late acks still count."""
+    js = cluster.client()
+    js.add_stream("net_jobs", replicas=3)
+    for i in range(5):
+        js.publish("net_jobs.run", f"job{i}")
+    leader = js.consumer("net_jobs", "workers", ack_wait_s=1).info()["leader"]
+    x, z = [n for n in cluster.nodes if n != leader]
+    on_x = cluster.client(x).consumer("net_jobs", "workers", ack_wait_s=1)
+    on_z = cluster.client(z).consumer("net_jobs", "workers", ack_wait_s=1)
+    batch = _fetch(on_x, 5)
+    assert [m.deliveries for m in batch] == [1] * 5
+    t0 = time.perf_counter()
+    with cluster.net.link(x, leader, one_way=True).cut():  # x's bytes to the consumer leader are held
+        for m in batch:
+            m.ack()
+        again = []
+        while len(again) < 5 and time.perf_counter() - t0 < 10:
+            again += on_z.fetch(5, timeout_s=1)
+        held = cluster.net.stats()[(x, leader)]["held_bytes"]
+    print(f"acks held ({held} bytes): redelivered after {time.perf_counter() - t0:.1f} s via {z}")
+    assert held > 0
+    assert sorted(m.seq for m in again) == [m.seq for m in batch] and all(m.deliveries == 2 for m in again)
+    # Healed: the held acks arrive and settle the messages, although they were delivered twice.
+    cluster.wait(lambda: on_z.info()["num_ack_pending"] == 0, timeout_s=10, what="the late acks settling")
+    assert on_z.fetch(5, timeout_s=1.5) == []
+
+
 def test_partitioned_leader_loses_to_the_majority_and_catches_up(cluster):
     """Leader cut off: the majority elects a new one and acks, the minority acks nothing; heal: caught up."""
     js = cluster.client()
-    js.add_stream("orders", replicas=3)
-    before = {js.publish("orders.new", f"m{i}").seq for i in range(20)}
-    old = cluster.stream_leader("orders")
+    js.add_stream("part", replicas=3)
+    before = {js.publish("part.new", f"m{i}").seq for i in range(20)}
+    old = cluster.stream_leader("part")
     rest = [n for n in cluster.nodes if n != old]
     minority, majority = cluster.client(old, timeout_s=1), cluster.client(*rest, timeout_s=1)
     cluster.net.partition({old}, set(rest))
     t0 = time.perf_counter()
     try:
-        new = cluster.wait(lambda: (l := cluster.stream_leader("orders", via=rest[0])) != old and l,
+        new = cluster.wait(lambda: (l := cluster.stream_leader("part", via=rest[0])) != old and l,
                            timeout_s=30, every_s=0.1, what="a new stream leader in the majority")
         elected_s = time.perf_counter() - t0
-        during = [majority.try_publish("orders.new", f"p{i}", timeout_s=2) for i in range(20)]
-        lonely = [minority.try_publish("orders.new", f"x{i}", timeout_s=1) for i in range(3)]
+        first = cluster.wait(lambda: (r := majority.try_publish("part.new", "first", timeout_s=1))
+                             and not isinstance(r, Exception) and r, timeout_s=15, what="a majority ack")
+        acks_s = time.perf_counter() - t0
+        during = [majority.try_publish("part.new", f"p{i}", timeout_s=2) for i in range(20)]
+        lonely = [minority.try_publish("part.new", f"x{i}", timeout_s=1) for i in range(3)]
     finally:
         cluster.net.heal()
-    acked = [r.seq for r in during if not isinstance(r, Exception)]
-    print(f"partitioned {old}: {new} elected after {elected_s:.1f} s; majority acked {len(acked)}/20, "
-          f"minority {sum(not isinstance(r, Exception) for r in lonely)}/3 ({type(lonely[0]).__name__})")
+    acked = [first.seq] + [r.seq for r in during if not isinstance(r, Exception)]
+    print(f"partitioned {old}: {new} elected after {elected_s:.1f} s, acks again after {acks_s:.1f} s; "
+          f"then majority acked {len(acked) - 1}/20, minority "
+          f"{sum(not isinstance(r, Exception) for r in lonely)}/3 ({type(lonely[0]).__name__})")
     assert new in rest
-    assert len(acked) == 20
+    assert len(acked) == 21
     assert all(isinstance(r, Exception) for r in lonely)
     total = len(before) + len(acked)
-    view = cluster.wait(lambda: (v := cluster.node_view(old, "orders")) and v["messages"] == total
+    view = cluster.wait(lambda: (v := cluster.node_view(old, "part")) and v["messages"] == total
                         and v["leader"] in rest and v, timeout_s=30, what=f"{old} catching up after the heal")
     assert view["last_seq"] == max(acked)
-    assert js.stream_info("orders")["messages"] == total  # the minority's attempts were never committed
+    assert js.stream_info("part")["messages"] == total  # the minority's attempts were never committed
     assert cluster.direct_links() == []
 
 
