@@ -1,7 +1,7 @@
 """The cluster network's relay process: every node-to-node TCP link of one cluster passes through it.
 
 Run by ``labsupport.clusters.network``; not meant to be started by hand.
-    python -m labsupport.clusters._relay CONTROL_PORT
+    python labsupport/clusters/_relay.py CONTROL_PORT
 Control: one JSON object per line on 127.0.0.1:CONTROL_PORT, one JSON answer per line:
     {"op": "listen", "dst": "b", "target": "127.0.0.1:7001", "src": "a"}  -> {"port": 40123}
         src: the one node that uses this address (a route); null: many nodes do (an entry), and each

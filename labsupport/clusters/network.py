@@ -28,6 +28,7 @@ import itertools
 import json
 import socket
 import threading
+from pathlib import Path
 
 from ..services._process import ManagedProcess, ServiceError, python_exe
 
@@ -48,7 +49,9 @@ class Relay(ManagedProcess):
         self._file = None
 
     def command(self) -> list[str]:
-        return [python_exe(), "-m", "labsupport.clusters._relay", str(self.port)]
+        # By file path, not -m: the relay needs only the standard library, and importing the labsupport
+        # package first would cost seconds on a loaded machine.
+        return [python_exe(), str(Path(__file__).with_name("_relay.py")), str(self.port)]
 
     def probe(self) -> bool:
         return "links" in self.call({"op": "stats"}, reconnect=True)
