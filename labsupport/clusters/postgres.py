@@ -151,18 +151,20 @@ class PostgresCluster(Cluster):
         routes.join()
         primary.sql(sql.SQL("CREATE ROLE {} WITH REPLICATION LOGIN PASSWORD {}").format(
             sql.Identifier(REPLICATOR), sql.Literal(self.repl_password)))
-        self._basebackup(nodes, primary)
+        self._basebackup(nodes, primary, direct=True)  # nothing can be faulted before the cluster exists
         _start_together(nodes)
         self._wait_streaming(self._standbys)
         self.set_sync(self.sync, self.synchronous_commit)
 
-    def _basebackup(self, nodes: list[PostgresNode], source: PostgresNode, timeout_s: float = 60.0) -> None:
-        """pg_basebackup -R -X stream -C -S <node> for each node at once, from ``source`` through the network."""
+    def _basebackup(self, nodes: list[PostgresNode], source: PostgresNode, timeout_s: float = 60.0,
+                    direct: bool = False) -> None:
+        """pg_basebackup -R -X stream -C -S <node> for each node at once, from ``source`` through the network
+        (``direct``: straight to it, for the first copies, which no fault can reach yet)."""
         runs = []
         pdeathsig = threading.current_thread() is threading.main_thread()
         for node in nodes:
             uid, gid = node._own_workdir()
-            host, port = self.route(node, source).rsplit(":", 1)
+            host, port = (source.address if direct else self.route(node, source)).rsplit(":", 1)
             cmd = [str(node.bindir / "pg_basebackup"), "-h", host, "-p", port, "-U", REPLICATOR, "-D", str(node.data),
                    "-R", "-X", "stream", "-C", "-S", node.node, "--checkpoint=fast", "--no-sync", "-w"]
             env = {**os.environ, "PGPASSWORD": self.repl_password, "PGCONNECT_TIMEOUT": "5"}
@@ -459,6 +461,8 @@ class PostgresCluster(Cluster):
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 pass
         super().stop()  # the network (and anything left)
+
+    cleanup = stop
 
     def __repr__(self) -> str:
         return f"<PostgresCluster {self.name}: primary={self._primary} standbys={self._standbys}>"
