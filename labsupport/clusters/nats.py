@@ -1,12 +1,12 @@
 """A 3-node NATS JetStream cluster, replicated streams; every route between nodes runs through the network.
 
-    c = clusters.nats_cluster()                 # n1..n3 ready: meta leader elected, an R3 stream creatable
+    c = clusters.nats(nodes=3)                  # n1..n3 ready: meta leader elected, an R3 stream creatable
     js = c.client()                             # sync client on all nodes (nats-py on a background loop)
     js = c.client("n2")                         # ... or pinned to one node (no failover to others)
     js.add_stream("orders", subjects=["orders.>"], replicas=3)
     ack = js.publish("orders.new", b"42")       # waits for the stream's ack: ack.seq, ack.stream
     sub = js.consumer("orders", "workers", ack_wait_s=2)   # durable pull consumer, explicit acks
-    msgs = sub.fetch(10, timeout_s=1)           # [] when nothing came; m.data, m.seq, m.deliveries
+    msgs = sub.fetch(10, timeout_s=1)           # [] if none came (raises while a leader is elected)
     msgs[0].ack()                               # explicit ack (m.nak(), m.ack_sync() also)
     js.stream_info("orders")                    # leader, replicas {name: {current, offline, lag}}, messages
     c.stream_leader("orders");  c.meta_leader() # node names
@@ -14,7 +14,7 @@
     c.routes("n1");  c.direct_links()           # n1's routes (/routez); links that bypass the net: []
     c.node("n1").kill();  c.node("n1").restart()
     c.net.partition({"n1"}, {"n2", "n3"});  c.net.heal()
-    await js.nc / js.js                         # the raw nats-py objects, to run on js.run(coro)
+    js.run(js.js.account_info())                # any nats-py coroutine, on the client's loop (js.nc, js.js)
 
 Each node: JetStream on (file store in its workdir), clients on 127.0.0.1 with a per-run user and
 password, routes on 127.0.0.1 with their own per-run credentials, monitoring (/jsz, /routez) on
