@@ -270,3 +270,17 @@ def test_nodes_run_as_nobody_under_root_and_as_the_user_otherwise(async_cluster)
         assert psutil.Process(n.pid).uids().real == want
         assert n.data.stat().st_uid == want
     measured(f"uid {os.getuid()}: servers run as uid {want}")
+
+
+def test_a_postgres_url_does_not_stop_a_cluster_from_using_local_binaries(monkeypatch):
+    """$LABSUPPORT_POSTGRES_URL names a server that cannot host standbys: the cluster still finds local binaries,
+    and with none at all the error says why the URL is not enough and how to install them."""
+    from labsupport.clusters import postgres as pgc
+    from labsupport.services import ServiceError, _resolve
+
+    monkeypatch.setenv("LABSUPPORT_POSTGRES_URL", "postgresql://u:p@127.0.0.1:9/x")
+    assert (pgc.Path(pgc.local_bindir()) / "pg_basebackup").exists()
+    assert os.environ["LABSUPPORT_POSTGRES_URL"] == "postgresql://u:p@127.0.0.1:9/x"  # left as it was
+    monkeypatch.setattr(_resolve, "postgres", lambda: _resolve.Source("postgres", "missing", "", note="pip install X"))
+    with pytest.raises(ServiceError, match="cannot host standbys.*Fix: pip install X"):
+        pgc.local_bindir()

