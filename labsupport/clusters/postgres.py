@@ -89,7 +89,14 @@ class PostgresNode(PostgresServer):
     def prepare(self) -> None:
         fresh = not (self.data / "PG_VERSION").exists()
         super().prepare()
-        if fresh:  # initdb's defaults also allow ::1 and unix sockets; the cluster uses 127.0.0.1 only
+        if fresh:
+            # the file says what the command line says, or each reload logs "contains errors" for them
+            conf = self.data / "postgresql.conf"
+            conf.write_text("".join(
+                f"{m.group(1)} = '{self.settings[m.group(1)]}'\n"
+                if (m := re.match(r"(\w+) = ", line)) and m.group(1) in self.settings else line
+                for line in conf.read_text().splitlines(keepends=True)))
+            # initdb's defaults also allow ::1 and unix sockets; the cluster uses 127.0.0.1 only
             (self.data / "pg_hba.conf").write_text(
                 "# written by labsupport.clusters.postgres\n"
                 "host all all 127.0.0.1/32 scram-sha-256\n"
