@@ -11,7 +11,12 @@ def toc_files(with_root: bool = False) -> list[str]:
     """Every page in _toc.yml, in order (chapters, then their labs); optionally the root page first."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]] if with_root else []
+
+    def walk(entries):
+        for e in entries:
+            files.append(e["file"])
+            walk(e.get("sections", []))  # a sub-page's labs nest one level deeper
+
     for part in toc["parts"]:
-        for ch in part["chapters"]:
-            files += [ch["file"]] + [s["file"] for s in ch.get("sections", [])]
+        walk(part["chapters"])
     return files
