@@ -31,7 +31,7 @@ import time
 HOST = "127.0.0.1"
 CHUNK = 65536
 IDENTIFY_BYTES = 16384  # look this far into a connection for a source token
-IDENTIFY_WAIT_S = 1.0
+IDENTIFY_WAIT_S = 1.0  # at most; an HTTP request head without a token ends the wait at once
 QUEUE_CHUNKS = 32  # held or delayed chunks per direction before the relay stops reading (TCP's window)
 UNKNOWN = "?"
 
@@ -94,7 +94,7 @@ class Net:
                     break
                 first += more
                 src = self.identify(first)
-                if src != UNKNOWN:
+                if src != UNKNOWN or b"\r\n\r\n" in first:  # a token, or a whole HTTP request head without one
                     break
         self.counter(src, dst)["connections"] += 1
         while self.effect(src, dst)[0] or self.effect(dst, src)[0]:  # a cut link: connect upstream only once it heals
@@ -149,6 +149,12 @@ class Net:
                 writer.write_eof()
 
         sender = asyncio.ensure_future(send())
+
+        def forget_queued() -> None:  # a connection that died while its bytes were held: they are gone
+            while not queue.empty():
+                _arrived, data = queue.get_nowait()
+                stats["held_bytes"] -= len(data or b"")
+
         try:
             if first:
                 stats["held_bytes"] += len(first)
@@ -162,6 +168,8 @@ class Net:
             await sender
         except (ConnectionError, OSError):
             sender.cancel()
+        finally:
+            forget_queued()
 
 
 class Relay:
