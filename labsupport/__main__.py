@@ -18,7 +18,8 @@ def doctor() -> int:
             label = {"env": "env URL", "path": "PATH", "wheel": "pip wheel"}[src.kind]
             note = f"  ({src.note})" if src.note else ""
             print(f"  ✔ {src.service:9} {label:9} {src.where}\n    {'':9} {src.version}{note}")
-    print("\n  Python-only servers (uvicorn apps, gRPC, DNS, fault proxy) come from pip and need nothing else.")
+    print("\n  Python-only servers (uvicorn apps, gRPC, DNS, fault proxy, the cluster network's relay) and the")
+    print("  embedded engines (RocksDB via rocksdict, ladybug, FAISS) come from pip and need nothing else.")
     if missing:
         print(f"\n{missing} server(s) missing: install them as shown, then run `make doctor` again.")
     return 1 if missing else 0
