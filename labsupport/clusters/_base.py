@@ -1,12 +1,12 @@
 """What every cluster in labsupport shares: named nodes, one network, one lifecycle.
 
-    c = clusters.postgres(standbys=2)      # any cluster
+    c = clusters.pg_cluster(standbys=2)      # any cluster
     c.nodes                                # {"primary": <server>, "standby1": <server>, ...}
     c.node("standby1").kill()              # process faults act on one node
     c.net.partition({"primary"}, {"standby1"})   # network faults act on the links between nodes
     c.ready_s                              # measured: first spawn -> cluster formed and usable
     c.stop()                               # every node and the network stopped, data removed
-    with clusters.etcd() as c: ...         # the same, scoped
+    with clusters.etcd_cluster() as c: ...         # the same, scoped
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A 3-node NATS JetStream cluster, replicated streams; every route between nodes runs through the network.
 
-    c = clusters.nats(nodes=3)                  # n1..n3 ready: meta leader elected, an R3 stream creatable
+    c = clusters.nats_cluster(nodes=3)                  # n1..n3 ready: meta leader elected, an R3 stream creatable
     js = c.client()                             # sync client on all nodes (nats-py on a background loop)
     js = c.client("n2")                         # ... or pinned to one node (no failover to others)
     js.add_stream("orders", subjects=["orders.>"], replicas=3)

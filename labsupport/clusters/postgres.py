@@ -1,6 +1,6 @@
 """A PostgreSQL primary with streaming standbys; every replication link goes through the cluster network.
 
-    c = clusters.postgres(standbys=2, sync="FIRST 1 (standby1)", synchronous_commit="remote_apply")
+    c = clusters.pg_cluster(standbys=2, sync="FIRST 1 (standby1)", synchronous_commit="remote_apply")
     c.nodes                                  # {"primary": <server>, "standby1": <server>, "standby2": ...}
     c.primary, c.standbys                    # the servers in each role now (roles change on promote)
     conn = c.connect()                       # the primary (psycopg 3, autocommit on)
