@@ -5,7 +5,9 @@
     record("hit_rate", 0.42)             # a measured value the book quotes and the tests assert
     check("caching.hit-rate", answer)    # an auto-checked exercise
 
-Modules: services (real servers, fault proxy), apps (FastAPI apps), sim (simpy models),
+Modules: services (start real servers, fault proxy), apps (the server programs: FastAPI, gRPC, DNS),
+drivers (the clients a lab runs against them: users, fleets, receipts, replays, raw sockets),
+workload (seeded key popularity and answer lengths), sim (seeded simpy models), encoding, hashing,
 plot, measure, widgets, check, results. ``python -m labsupport doctor`` checks the machine.
 """
 

@@ -1,5 +1,5 @@
 """labsupport.services.dns: a real authoritative DNS server (rotation, TTLs, geo, ECS, health checks,
-control channel) and the clients the DNS labs use (caching resolver, fleet)."""
+control channel) and the clients the DNS labs use (labsupport.drivers.dns: caching resolver, fleet)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import pytest
 
 from labsupport import services
+from labsupport.drivers.dns import CachingResolver, ClientFleet
 from labsupport.services import ServiceError
 from labsupport.services.dns_server import free_udp_port
 
@@ -120,15 +121,15 @@ def test_wait_for_health_has_a_deadline():
 def test_caching_resolver_obeys_the_ttl():
     """Within the TTL the cache answers; after it, the server is asked again; cache=False always asks."""
     d = services.dns({"api": ["127.0.0.2", "127.0.0.3"]}, ttl_s=1)
-    r = d.resolver()
+    r = CachingResolver(d)
     first = r.lookup("api")
     assert [r.lookup("api") for _ in range(5)] == [first] * 5 and r.queries == 1
     time.sleep(1.1)  # let the 1 s TTL run out: the point of this test
     r.lookup("api")
     assert r.queries == 2
-    nocache = d.resolver(cache=False)
+    nocache = CachingResolver(d, cache=False)
     assert len({nocache.lookup("api") for _ in range(4)}) == 2 and nocache.queries == 4
-    floored = d.resolver(min_ttl_s=60)
+    floored = CachingResolver(d, min_ttl_s=60)
     floored.lookup("api")
     assert floored.cache[d.fqdn("api")][1] - time.monotonic() > 50
 
@@ -136,7 +137,7 @@ def test_caching_resolver_obeys_the_ttl():
 def test_fleet_sends_real_requests_to_the_addresses_it_was_given(backends):
     """Cached clients stick to their backend; the backends' counters see every request."""
     d = services.dns({"api": backends}, ttl_s=30)
-    fleet = d.fleet("api", clients=4)
+    fleet = ClientFleet(d, "api", clients=4)
     assert sorted(fleet.resolve_all().values()) == [2, 2]
     run = fleet.run(requests=[5, 1, 1, 1])
     assert sum(run.by_backend().values()) == 8 and run.failed() == 0
@@ -150,7 +151,7 @@ def test_fleet_sends_real_requests_to_the_addresses_it_was_given(backends):
 def test_timed_fleet_run_with_an_event_records_failures(backends):
     """A kill during a timed run shows up as failed requests after the event, none before."""
     d = services.dns({"api": backends}, ttl_s=30)
-    fleet = d.fleet({"g": dict(name="api", clients=4, source="127.50.0.0/24")})
+    fleet = ClientFleet(d, {"g": dict(name="api", clients=4, source="127.50.0.0/24")})
     run = fleet.run(duration_s=1.5, rate_per_s=10, events={0.5: backends[0].kill}, stagger=False)
     when = run.events[0][0]
     assert 0.45 < when < 0.9

@@ -64,10 +64,11 @@ def test_equal_lengths():
 def test_sim_p2c_p99_right_and_wrong():
     """The grader reruns the seeded simulation: its own p2c value passes; random's and 1 ms fail."""
     from labsupport.sim import lb
+    from labsupport.workload import lognormal_tokens
 
-    tokens = lb.lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
+    tokens = lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
     def run(policy):
-        return lb.simulate(policy, tokens, n_servers=20, slots=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+        return lb.simulate(policy, tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
 
     assert grade("load-balancing.sim-p2c-p99", run("p2c"))
     fb = grade("load-balancing.sim-p2c-p99", run("random"))

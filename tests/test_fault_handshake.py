@@ -1,7 +1,8 @@
 """The fault proxy's handshake option: `latency(ms, handshake=True)` makes every new connection wait one
 round trip before its first byte is relayed (what TCP's SYN / SYN-ACK costs on a real link)."""
 
-from labsupport import services, wire
+from labsupport import services
+from labsupport.drivers import raw_http
 
 
 def test_new_connections_pay_one_more_round_trip():
@@ -11,11 +12,11 @@ def test_new_connections_pay_one_more_round_trip():
     link = services.fault_proxy(api)
     try:
         with link.latency(ms=80):
-            plain = wire.time_connections(link, 2)["per_request_ms"]
+            plain = raw_http.time_connections(link, 2)["per_request_ms"]
         with link.latency(ms=80, handshake=True):
             assert link.stats()["connect_ms"] == 80
-            fresh = wire.time_connections(link, 2)["per_request_ms"]
-            kept = wire.time_connections(link, 1, requests_per_connection=4)["request_ms"][1:]
+            fresh = raw_http.time_connections(link, 2)["per_request_ms"]
+            kept = raw_http.time_connections(link, 1, requests_per_connection=4)["request_ms"][1:]
         assert link.stats()["connect_ms"] == 0
         assert all(70 < ms < 140 for ms in plain), plain
         assert all(150 < ms < 230 for ms in fresh), fresh

@@ -7,6 +7,7 @@ import pytest
 
 from labsupport import services
 from labsupport.apps import gateway
+from labsupport.drivers.receipts import Receipts
 
 KEYS = {"key-alice": "free", "key-bob": "pro", "key-carol": "internal"}
 
@@ -24,7 +25,7 @@ def test_rate_parser_and_route_matching():
 
 def test_receipts_tally_per_key_and_status():
     """The client-side tally files unknown keys under '-' like the gateways do."""
-    receipts = gateway.Receipts(KEYS)
+    receipts = Receipts(KEYS)
     for key, status in [("key-alice", 200), ("key-alice", 429), ("nope", 401), (None, 401)]:
         headers = {"X-Api-Key": key} if key else {}
         receipts(httpx.Response(status, request=httpx.Request("GET", "http://x/", headers=headers)))

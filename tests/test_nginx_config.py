@@ -9,7 +9,8 @@ import pytest
 
 from labsupport import services
 from labsupport.services import NginxConfig, Route, Upstream
-from labsupport.services.nginx import NginxServer, _apply_changes
+from labsupport.services.nginx import NginxServer
+from labsupport.services.nginx_config import apply_changes, config_excerpt
 
 BACKENDS = [Upstream("v1", ["127.0.0.1:9001"]), Upstream("v2", ["127.0.0.1:9002"])]
 KEYS = {"key-alice": "free", "key-bob": "pro", "key-carol": "internal"}
@@ -77,20 +78,18 @@ def test_mistakes_are_refused_with_a_clear_message(config, words):
 def test_rate_limit_burst_option_and_reload_fields():
     """rate_limit= with burst=, and the new fields are accepted by reload-style changes."""
     base = NginxConfig(upstreams=[BACKENDS[0]], routes=[Route("/", "v1")])
-    text = rendered(_apply_changes(base, rate_limit="10r/s", burst=10))
+    text = rendered(apply_changes(base, rate_limit="10r/s", burst=10))
     assert "limit_req zone=perclient burst=10 nodelay;" in text
-    changed = _apply_changes(base, api_keys=KEYS, auth=True, usage_log=True)
+    changed = apply_changes(base, api_keys=KEYS, auth=True, usage_log=True)
     assert changed.routes[0].auth and changed.usage_log and changed.api_keys == KEYS
     with pytest.raises(TypeError, match="unknown nginx option"):
-        _apply_changes(base, bursts=3)
+        apply_changes(base, bursts=3)
 
 
 def test_show_config_excerpt_keeps_blocks_around_matches():
     """show_config(words) shows matching lines inside their blocks; a matching block header brings the block."""
-    from labsupport.services.nginx import _config_excerpt
-
     text = rendered(NginxConfig(upstreams=[BACKENDS[0]], routes=[Route("/", "v1", cache=True)], gzip=True))
-    excerpt = _config_excerpt(text, ["upstream v1", "proxy_cache labcache"])
+    excerpt = config_excerpt(text, ["upstream v1", "proxy_cache labcache"])
     assert "upstream v1 {" in excerpt and "server 127.0.0.1:9001" in excerpt and "keepalive 32;" in excerpt
     assert "location / {" in excerpt and "proxy_cache labcache;" in excerpt
     assert "gzip on;" not in excerpt and "# ..." in excerpt

@@ -47,6 +47,25 @@ def test_lab_shape(nb):
     assert list((ROOT / "tests" / "labs").glob(f"test_{chapter}_{lab}_*.py")), "one test module per lab"
 
 
+CLEAN_START = "services.stop_all()  # re-running from the top starts clean"
+TEARDOWN = 'print("servers stopped:", services.stop_all())'
+
+
+@pytest.mark.parametrize("nb", [f + ".ipynb" for f in LABS])
+def test_lab_first_and_last_cells_have_one_shape(nb):
+    """Every lab opens with the same cell: its imports (labsupport's among them), then the clean-start
+    line, then its set-up; and closes with the same teardown line (after closing its own clients)."""
+    code = ["".join(c["source"]) for c in json.loads((ROOT / nb).read_text())["cells"] if c["cell_type"] == "code"]
+    lines = code[0].splitlines()
+    n_imports = next((i for i, line in enumerate(lines)
+                      if line.strip() and not line.startswith(("import ", "from ", " ", ")"))), len(lines))
+    assert any(line.startswith("from labsupport import ") for line in lines[:n_imports]), \
+        "the first code cell starts with the imports, `from labsupport import ...` among them"
+    assert n_imports < len(lines) and lines[n_imports] == CLEAN_START, \
+        f"right after the imports, the first code cell says: {CLEAN_START}"
+    assert code[-1].rstrip().splitlines()[-1] == TEARDOWN, f"the last code cell ends with: {TEARDOWN}"
+
+
 @pytest.mark.parametrize("nb", [f + ".ipynb" for f in LABS])
 def test_lab_asks_for_a_prediction_first(nb):
     """Before its main experiment a lab asks for a guess, and afterwards shows it beside the measurement."""

@@ -1,10 +1,10 @@
 """labsupport.apps.session_server: sessions in memory are per replica, sessions in Redis are shared;
-the client helpers count lost sessions correctly."""
+the client helpers (labsupport.drivers.sessions) count lost sessions correctly."""
 
 import pytest
 
 from labsupport import services
-from labsupport.apps.session_server import BrowseResult, browse, close_users, login_users
+from labsupport.drivers.sessions import BrowseResult, browse, close_users, login_users
 
 APP = "labsupport.apps.session_server:app"
 

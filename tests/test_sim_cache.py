@@ -1,21 +1,12 @@
-"""labsupport.sim.cache: exact eviction policies, seeded workloads, the TTL staleness model, and the
-replay of the same workload on a real Redis."""
+"""labsupport.sim.cache: exact eviction policies and the TTL staleness model, and the replay of the same
+workload on a real Redis (labsupport.drivers.cache_replay)."""
 
 import numpy as np
 import pytest
 
+from labsupport.drivers import cache_replay
 from labsupport.sim import cache as sim
-
-
-def test_zipf_is_seeded_and_skewed():
-    """Same seed, same requests; key 0 is the most requested; probabilities sum to 1."""
-    a = sim.zipf_requests(5000, 100, skew=1.0, seed=7)
-    assert np.array_equal(a, sim.zipf_requests(5000, 100, skew=1.0, seed=7))
-    assert not np.array_equal(a, sim.zipf_requests(5000, 100, skew=1.0, seed=8))
-    counts = np.bincount(a, minlength=100)
-    assert counts.argmax() == 0 and counts[0] > 5 * counts[50:].mean()
-    assert sim.zipf_probabilities(100, 1.0).sum() == pytest.approx(1.0)
-    assert np.allclose(sim.zipf_probabilities(10, 0.0), 0.1)
+from labsupport.workload import drifting_requests, zipf_probabilities, zipf_requests
 
 
 def test_lru_evicts_least_recently_used():
@@ -52,7 +43,7 @@ def test_ttl_evicts_the_soonest_expiry():
 
 def test_big_cache_only_misses_first_sightings():
     """Capacity above the number of keys: misses = distinct keys, for every policy."""
-    reqs = sim.zipf_requests(3000, 200, seed=1)
+    reqs = zipf_requests(3000, 200, seed=1)
     for policy in sim.POLICIES:
         hits = sim.simulate(reqs, 500, policy)
         assert (~hits).sum() == len(set(reqs.tolist())), policy
@@ -60,14 +51,14 @@ def test_big_cache_only_misses_first_sightings():
 
 def test_lfu_beats_lru_beats_random_on_zipf():
     """Stable popularity: exact LFU > exact LRU > random eviction."""
-    reqs = sim.zipf_requests(20000, 2000, skew=1.0, seed=42)
+    reqs = zipf_requests(20000, 2000, skew=1.0, seed=42)
     lfu, lru, rnd = (sim.hit_rate(reqs, 200, p) for p in ("lfu", "lru", "random"))
     assert lfu > lru + 0.03 and lru > rnd + 0.01
 
 
 def test_sampled_lru_goes_from_random_to_lru():
     """samples=1 is random eviction; many samples approach exact LRU."""
-    reqs = np.concatenate(sim.drifting_requests(6, 1500, 400, 200, seed=42))
+    reqs = np.concatenate(drifting_requests(6, 1500, 400, 200, seed=42))
     exact, rnd = sim.hit_rate(reqs, 500, "lru"), sim.hit_rate(reqs, 500, "random", seed=3)
     one = sim.hit_rate(reqs, 500, "sampled-lru", samples=1, seed=3)
     many = sim.hit_rate(reqs, 500, "sampled-lru", samples=20, seed=3)
@@ -77,7 +68,7 @@ def test_sampled_lru_goes_from_random_to_lru():
 
 def test_drifting_popularity_hurts_lfu():
     """Moving hot set: LRU keeps up, LFU keeps yesterday's keys."""
-    reqs = np.concatenate(sim.drifting_requests(6, 1500, 400, 200, seed=42))
+    reqs = np.concatenate(drifting_requests(6, 1500, 400, 200, seed=42))
     assert sim.hit_rate(reqs, 500, "lru") > sim.hit_rate(reqs, 500, "lfu") + 0.3
 
 
@@ -109,10 +100,10 @@ def test_replay_on_a_real_redis_matches_an_unbounded_cache():
 
     with services.redis() as r:
         client = r.client()
-        reqs = sim.zipf_requests(2000, 300, seed=5)
-        real = sim.replay(client, reqs, "v" * 100, batch=128)
+        reqs = zipf_requests(2000, 300, seed=5)
+        real = cache_replay.replay(client, reqs, "v" * 100, batch=128)
         assert np.array_equal(real, sim.simulate(reqs, 10_000, "lru"))
-        assert sim.bytes_per_key(client, "v" * 1000, n=200) > 1000
+        assert cache_replay.bytes_per_key(client, "v" * 1000, n=200) > 1000
         assert client.dbsize() == len(set(reqs.tolist()))   # the size probe cleaned up after itself
 
 
@@ -126,7 +117,7 @@ def test_perfect_lfu_remembers_counts_of_evicted_keys():
 
 def test_perfect_lfu_is_closer_to_the_ideal_static_cache_on_zipf():
     """Stable Zipf: perfect LFU >= in-cache LFU, and both stay below the top-k probability mass."""
-    reqs = sim.zipf_requests(12_000, 5_000, skew=1.0, seed=42)
-    ideal = float(sim.zipf_probabilities(5_000, 1.0)[:100].sum())
+    reqs = zipf_requests(12_000, 5_000, skew=1.0, seed=42)
+    ideal = float(zipf_probabilities(5_000, 1.0)[:100].sum())
     lfu, perfect = sim.hit_rate(reqs, 100, "lfu"), sim.hit_rate(reqs, 100, "perfect-lfu")
     assert lfu + 0.01 < perfect <= ideal + 0.02

@@ -1,19 +1,10 @@
-"""labsupport.sim.lb: the seeded simpy load-balancing model (workloads, server model, policies)."""
+"""labsupport.sim.lb: the seeded simpy load-balancing model (server model, policies)."""
 
 import numpy as np
 import pytest
 
 from labsupport.sim import lb
-
-
-def test_workloads_are_seeded_and_shaped():
-    """Same seed, same requests; the bimodal mix and the lognormal mean come out as asked."""
-    a = lb.bimodal_tokens(5000, short=10, long=1000, long_fraction=0.1, seed=1)
-    assert np.array_equal(a, lb.bimodal_tokens(5000, short=10, long=1000, long_fraction=0.1, seed=1))
-    assert set(np.unique(a)) == {10, 1000} and abs((a == 1000).mean() - 0.1) < 0.02
-    ln = lb.lognormal_tokens(20000, mean=100, sigma=1.0, seed=1)
-    assert abs(ln.mean() - 100) < 5
-    assert np.all(lb.lognormal_tokens(100, mean=50, sigma=0.0) == 50)
+from labsupport.workload import bimodal_tokens, lognormal_tokens
 
 
 def test_a_lone_request_takes_its_length():
@@ -24,15 +15,15 @@ def test_a_lone_request_takes_its_length():
 
 def test_processor_sharing_slows_everyone_beyond_the_lanes():
     """Two equal requests on a 1-lane server finish together at twice the time; on 2 lanes, at once."""
-    one_lane = lb.simulate("round_robin", [100, 100], n_servers=1, slots=1, token_ms=1.0, concurrency=2)
-    two_lanes = lb.simulate("round_robin", [100, 100], n_servers=1, slots=2, token_ms=1.0, concurrency=2)
+    one_lane = lb.simulate("round_robin", [100, 100], n_servers=1, lanes=1, token_ms=1.0, concurrency=2)
+    two_lanes = lb.simulate("round_robin", [100, 100], n_servers=1, lanes=2, token_ms=1.0, concurrency=2)
     assert list(one_lane.latencies_ms) == pytest.approx([200, 200])
     assert list(two_lanes.latencies_ms) == pytest.approx([100, 100])
 
 
 def test_short_request_overtakes_a_long_one():
     """A 10-token request sharing one lane with a 1000-token one finishes after about 20 ms, not 1010."""
-    r = lb.simulate("round_robin", [1000, 10], n_servers=1, slots=1, token_ms=1.0, concurrency=2)
+    r = lb.simulate("round_robin", [1000, 10], n_servers=1, lanes=1, token_ms=1.0, concurrency=2)
     assert r.latencies_ms[1] == pytest.approx(20.0)
     assert r.latencies_ms[0] == pytest.approx(1010.0)
 
@@ -55,7 +46,7 @@ def test_hash_is_sticky():
 
 def test_same_seed_same_result():
     """Simulations are reproducible: the same seed gives the same latencies."""
-    tokens = lb.lognormal_tokens(500, sigma=1.5, seed=3)
+    tokens = lognormal_tokens(500, sigma=1.5, seed=3)
     a = lb.simulate("p2c", tokens, n_servers=10, load=0.8, seed=3)
     b = lb.simulate("p2c", tokens, n_servers=10, load=0.8, seed=3)
     assert np.array_equal(a.latencies_ms, b.latencies_ms)
@@ -63,16 +54,16 @@ def test_same_seed_same_result():
 
 def test_policy_choice_is_independent_of_the_workload_draw():
     """Regression: with one seed for both, random once sent every long request to one server."""
-    tokens = lb.bimodal_tokens(600, long_fraction=0.1, seed=1)
-    r = lb.simulate("random", tokens, n_servers=3, slots=3, concurrency=9, seed=1)
+    tokens = bimodal_tokens(600, long_fraction=0.1, seed=1)
+    r = lb.simulate("random", tokens, n_servers=3, lanes=3, concurrency=9, seed=1)
     long_share = r.busy_ms / r.busy_ms.sum()
     assert long_share.max() < 0.6
 
 
 def test_least_conn_beats_round_robin_on_uneven_work():
     """Heavy-tailed lengths, 90% load, 20 servers: least_conn's p99 well below round robin's and random's."""
-    tokens = lb.lognormal_tokens(3000, mean=100, sigma=1.5, seed=5)
-    res = lb.compare(["round_robin", "least_conn", "random", "p2c"], tokens, n_servers=20, slots=1, load=0.9,
+    tokens = lognormal_tokens(3000, mean=100, sigma=1.5, seed=5)
+    res = lb.compare(["round_robin", "least_conn", "random", "p2c"], tokens, n_servers=20, lanes=1, load=0.9,
                      seed=5)
     p99 = {p: r.p99_ms for p, r in res.items()}
     assert p99["least_conn"] * 1.5 < p99["round_robin"]
@@ -82,6 +73,6 @@ def test_least_conn_beats_round_robin_on_uneven_work():
 
 def test_capacity_and_unknown_policy():
     """Capacity counts lanes x speed; an unknown policy name is refused."""
-    assert lb.capacity_rps([100], slots=[4, 2, 2], token_ms=1.0) == pytest.approx(80.0)
+    assert lb.capacity_rps([100], lanes=[4, 2, 2], token_ms=1.0) == pytest.approx(80.0)
     with pytest.raises(ValueError):
         lb.simulate("fastest", [10])

@@ -13,16 +13,15 @@ What it answers (zone ``lab.test.`` by default):
 
 Health checks (optional): every ``interval_s`` an HTTP GET of each address's health URL; ``fall``
 failures in a row withdraw the address, ``rise`` successes restore it.
-Control channel: one JSON object per line on a TCP port, e.g. {"op": "set", "name": "api",
-"records": ["127.0.0.2"], "ttl": 5}; {"op": "stats"} answers with counters and health events.
+Control (``services._control``, JSON lines on a TCP port): {"op": "set", "name": "api",
+"records": ["127.0.0.2"], "ttl": 5}; {"op": "stats"} answers with counters and health events;
+also "state", "delete", "regions", "health", "reset_stats".
 """
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
-import socketserver
 import sys
 import threading
 import time
@@ -30,6 +29,9 @@ from collections import Counter, defaultdict
 
 from dnslib import EDNS0, NS, QTYPE, RCODE, RR, SOA, A, DNSLabel, EDNSOption
 from dnslib.server import DNSLogger, DNSServer
+
+from labsupport.services._control import serve_in_thread
+from labsupport.services._probes import http_ok
 
 HOST = "127.0.0.1"
 ECS_CODE = 8  # EDNS Client Subnet, RFC 7871
@@ -164,7 +166,7 @@ class Zone:
                 self.reset_stats()
                 self.events.clear()
             else:
-                return {"error": f"unknown op {op!r}"}
+                raise ValueError(f"unknown op {op!r}")
         return {"ok": True}
 
 
@@ -248,7 +250,7 @@ def health_loop(zone: Zone, stop: threading.Event) -> None:
             continue
         t0 = time.monotonic()
         for ip, url in dict(cfg.get("targets", {})).items():
-            ok = _http_ok(url, cfg.get("timeout_s", 0.3))
+            ok = http_ok(url, cfg.get("timeout_s", 0.3))
             with zone.lock:
                 h = zone.health.setdefault(ip, {"healthy": True, "fails": 0, "oks": 0, "checks": 0})
                 h["checks"] += 1
@@ -264,47 +266,15 @@ def health_loop(zone: Zone, stop: threading.Event) -> None:
         stop.wait(max(0.0, cfg.get("interval_s", 1.0) - (time.monotonic() - t0)))
 
 
-def _http_ok(url: str, timeout: float) -> bool:
-    rest = url.split("://", 1)[-1]
-    hostport, _, path = rest.partition("/")
-    host, _, port = hostport.rpartition(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        conn.request("GET", "/" + path)
-        return conn.getresponse().status < 500
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
-class _Control(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            try:
-                out = self.server.zone.control(json.loads(line))
-            except Exception as exc:  # noqa: BLE001 - a bad command must not kill the server
-                out = {"error": f"{type(exc).__name__}: {exc}"}
-            self.wfile.write((json.dumps(out) + "\n").encode())
-            self.wfile.flush()
-
-
-class _ControlServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
 def main(config_path: str) -> None:
     with open(config_path) as f:
         cfg = json.load(f)
     zone = Zone(cfg)
     udp = DNSServer(Authority(zone), address=HOST, port=int(cfg["port"]),
                     logger=DNSLogger("-request,-reply,-truncated,+error", prefix=False))
-    control = _ControlServer((HOST, int(cfg["control_port"])), _Control)
-    control.zone = zone
+    serve_in_thread(zone.control, int(cfg["control_port"]))
     stop = threading.Event()
     threading.Thread(target=health_loop, args=(zone, stop), daemon=True).start()
-    threading.Thread(target=control.serve_forever, daemon=True).start()
     log(f"authoritative for {zone.origin} on udp {HOST}:{cfg['port']}, "
         f"control on tcp {HOST}:{cfg['control_port']}")
     udp.start()

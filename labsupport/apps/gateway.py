@@ -5,7 +5,7 @@
     gw = services.app("labsupport.apps.gateway:app", env=env)       # a real uvicorn process
     POST gw.url + "/v1/predict"  (header X-Api-Key)  -> model_a's /predict, or 401 / 429
     GET  gw.url + "/usage"       -> {"key-alice": {"200": 5, "429": 12}, "-": {"401": 2}}   (from Redis)
-    receipts = gateway.Receipts(KEYS)   # an httpx response hook: the client's own count, to compare
+    receipts = drivers.receipts.Receipts(KEYS)   # the client's own count, to compare (labsupport.drivers)
 
 What the nginx gateway does with ``map`` and ``limit_req`` this one does in Redis (a script that admits
 or refuses, then one HINCRBY per request), so every gateway replica shares the same limits and counters. The limit is the same
@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from contextlib import asynccontextmanager
 
 import httpx
@@ -74,32 +73,6 @@ def env(routes: dict, keys: dict, redis, tier_limits: dict | None = None, daily_
         "GATEWAY_REDIS_URL": getattr(redis, "url", redis),
         "GATEWAY_KEY_HEADER": header,
     }
-
-
-class Receipts:
-    """The client's own tally of responses per API key and status, to check a gateway's meter against.
-
-        receipts = Receipts(KEYS)
-        client = httpx.Client(base_url=gw.url, event_hooks={"response": [receipts]})
-        receipts.counts()       # {"key-alice": {"200": 7, "429": 44}, "-": {"401": 2}}
-
-    Unknown or missing keys are tallied as "-", as both gateways log them.
-    """
-
-    def __init__(self, keys: dict, header: str = "X-Api-Key"):
-        self.keys, self.header, self._counts = keys, header, {}
-        self._lock = threading.Lock()  # httpx calls hooks from every thread that shares the client
-
-    def __call__(self, response: httpx.Response) -> None:
-        key = response.request.headers.get(self.header, "")
-        status = str(response.status_code)
-        with self._lock:
-            per_key = self._counts.setdefault(key if key in self.keys else "-", {})
-            per_key[status] = per_key.get(status, 0) + 1
-
-    def counts(self) -> dict:
-        with self._lock:
-            return {k: dict(v) for k, v in self._counts.items()}
 
 
 class Config:

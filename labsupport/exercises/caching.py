@@ -96,7 +96,7 @@ def write_back_ok(answer) -> Feedback:
 @grader("caching.ideal-hit-rate")
 def ideal_hit_rate(answer) -> Feedback:
     """Best static hit rate of 500 keys, Zipf(skew 1.0) over 5,000 keys: the top 500 probabilities."""
-    from ..sim.cache import zipf_probabilities  # noqa: PLC0415
+    from ..workload import zipf_probabilities  # noqa: PLC0415
 
     expected = float(zipf_probabilities(5000, 1.0)[:500].sum())
     value = float(answer)

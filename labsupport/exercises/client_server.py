@@ -158,7 +158,7 @@ def build_session_store(store_class) -> Feedback:
     import httpx  # noqa: PLC0415
 
     from labsupport import services  # noqa: PLC0415
-    from labsupport.apps.session_server import browse, close_users, login_users  # noqa: PLC0415
+    from labsupport.drivers.sessions import browse, close_users, login_users  # noqa: PLC0415
 
     if not isinstance(store_class, type):
         return Feedback(False, "Pass the class itself (check(..., SessionStore)), not an instance.")

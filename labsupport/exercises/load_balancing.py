@@ -66,11 +66,12 @@ def equal_lengths(answer):
 @grader("load-balancing.sim-p2c-p99")
 def sim_p2c_p99(answer):
     from ..sim import lb  # noqa: PLC0415 - import the simulator only when this exercise is graded
+    from ..workload import lognormal_tokens  # noqa: PLC0415
 
-    tokens = lb.lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
-    expected = lb.simulate("p2c", tokens, n_servers=20, slots=1, token_ms=1.0, load=0.8, seed=7).p99_ms
-    random_p99 = lb.simulate("random", tokens, n_servers=20, slots=1, token_ms=1.0, load=0.8, seed=7).p99_ms
-    lc_p99 = lb.simulate("least_conn", tokens, n_servers=20, slots=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+    tokens = lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
+    expected = lb.simulate("p2c", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+    random_p99 = lb.simulate("random", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+    lc_p99 = lb.simulate("least_conn", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
     return close_to(answer, expected, rel=0.02, unit=" ms", hints={
         random_p99: "That is the p99 of 'random'; the exercise asks for 'p2c'.",
         lc_p99: "That is the p99 of 'least_conn'; the exercise asks for 'p2c'.",
@@ -201,10 +202,10 @@ class _RoundRobin:
 def build_least_conn(picker_cls):
     """Run the learner's picker as the balancer in front of 3 real llm_sim replicas (4, 2, 2 lanes)."""
     from .. import services  # noqa: PLC0415
-    from ..sim import lb  # noqa: PLC0415
+    from ..workload import bimodal_tokens  # noqa: PLC0415
 
     picker = picker_cls(list(_BUILD_WEIGHTS))
-    tokens = lb.bimodal_tokens(120, short=10, long=500, long_fraction=0.15, seed=5)
+    tokens = bimodal_tokens(120, short=10, long=500, long_fraction=0.15, seed=5)
     env = {"LANES": ",".join(map(str, _BUILD_LANES)), "TOKEN_MS": 0.4}
     with services.app("labsupport.apps.llm_sim:app", replicas=3, name="lcgrader", env=env) as fleet:
         mine = _drive(picker, fleet, tokens, _BUILD_WEIGHTS)

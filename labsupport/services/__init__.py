@@ -16,7 +16,8 @@ from ._process import ManagedProcess, ServiceError, free_port
 from ._registry import running, stop_all
 from .app import AppGroup, AppServer, app
 from .faults import FaultProxy, fault_proxy
-from .nginx import NginxConfig, RateLimit, Route, Upstream, nginx
+from .nginx import nginx
+from .nginx_config import NginxConfig, RateLimit, Route, Upstream
 from .postgres import postgres
 from .redis import redis
 

@@ -2,19 +2,20 @@
 
 Run by ``labsupport.services.faults``; not meant to be started by hand.
     python -m labsupport.services._faultproxy LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CONTROL_PORT
-Control protocol: one JSON object per line on the control port, e.g. {"latency_ms": 80};
-{"stats": true} answers with counters. Latency and jitter delay the server-to-client direction,
+Control (``services._control``, JSON lines): {"op": "set", "latency_ms": 80} changes the behaviour;
+{"op": "stats"} answers with the counters and the current behaviour. Latency and jitter delay the server-to-client direction,
 so each request-response round trip gains about ``latency_ms``; ``connect_ms`` holds each new
 connection that long before relaying, like the round trip of a real TCP handshake.
 """
 
 import asyncio
-import json
 import random
 import socket
 import struct
 import sys
 import time
+
+from labsupport.services._control import serve
 
 HOST = "127.0.0.1"
 NORMAL = {"latency_ms": 0.0, "jitter_ms": 0.0, "bandwidth_kbps": 0.0, "mode": "normal", "connect_ms": 0.0}
@@ -114,22 +115,23 @@ class Relay:
                 self._rst(client_writer)
                 up_writer.close()
 
-    async def control(self, reader, writer) -> None:
-        while line := await reader.readline():
-            msg = json.loads(line)
-            if msg.get("stats"):
-                writer.write((json.dumps({**self.stats, **self.state}) + "\n").encode())
-            else:
-                self.set(msg)
-                writer.write(b"ok\n")
-            await writer.drain()
-        writer.close()
+    def control(self, msg: dict) -> dict:
+        """A control request: {"op": "stats"} or {"op": "set", **changes}."""
+        if msg.get("op") == "stats":
+            return {**self.stats, **self.state}
+        if msg.get("op") == "set":
+            unknown = set(msg) - set(NORMAL) - {"op"}
+            if unknown:
+                raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(NORMAL)}")
+            self.set(msg)
+            return {"ok": True}
+        raise ValueError(f"unknown op {msg.get('op')!r}; ops: stats, set")
 
 
 async def main(listen_port: int, upstream_host: str, upstream_port: int, control_port: int) -> None:
     relay = Relay(upstream_host, upstream_port)
     data = await asyncio.start_server(relay.client, HOST, listen_port)
-    ctrl = await asyncio.start_server(relay.control, HOST, control_port)
+    ctrl = await serve(relay.control, control_port)
     async with data, ctrl:
         await asyncio.gather(data.serve_forever(), ctrl.serve_forever())
 

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from . import _registry
+from ._probes import tcp_ok
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -56,11 +57,8 @@ def port_in_use(port: int, host: str = HOST) -> bool:
 
 
 def tcp_open(host: str, port: int, timeout: float = 0.2) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """The TCP readiness probe (``_probes.tcp_ok``) under the name ``clusters/`` imports."""
+    return tcp_ok(host, port, timeout)
 
 
 def run_root() -> Path:
@@ -110,7 +108,7 @@ class ManagedProcess:
 
     def probe(self) -> bool:
         """True once the server answers its protocol. Must be quick (short timeouts)."""
-        return tcp_open(self.host, self.port)
+        return tcp_ok(self.host, self.port)
 
     def prepare(self) -> None:
         """Write config files, init data dirs. Called before every (re)start."""

@@ -13,12 +13,12 @@ in the ``X-Replica`` response header. Readiness is an HTTP GET of ``/healthz``.
 
 from __future__ import annotations
 
-import http.client
 import ssl
 
 import httpx
 
 from . import tls as _tls
+from ._probes import http_ok
 from ._process import ManagedProcess, free_port, python_exe
 
 
@@ -56,13 +56,7 @@ class AppServer(ManagedProcess):
         return ssl.create_default_context(cafile=_tls.ca_file())
 
     def probe(self) -> bool:
-        conn = (http.client.HTTPSConnection(self.host, self.port, timeout=0.5, context=self.ssl_context())
-                if self.tls else http.client.HTTPConnection(self.host, self.port, timeout=0.5))
-        try:
-            conn.request("GET", self.health_path)
-            return conn.getresponse().status < 500
-        finally:
-            conn.close()
+        return http_ok(self.url + self.health_path, context=self.ssl_context() if self.tls else None)
 
     @property
     def url(self) -> str:

@@ -14,10 +14,9 @@ Faults end when their ``with`` block ends. The proxy is a real process like ever
 from __future__ import annotations
 
 import contextlib
-import json
-import socket
 from urllib.parse import urlsplit, urlunsplit
 
+from ._control import ControlClient
 from ._process import ManagedProcess, free_port, python_exe
 
 
@@ -33,21 +32,18 @@ class FaultProxy(ManagedProcess):
         else:
             self.upstream_host, self.upstream_port = target.host, target.port
         self.control_port = free_port()
+        self.control = ControlClient(self.control_port, name=self.name)
 
     def command(self) -> list[str]:
         return [python_exe(), "-m", "labsupport.services._faultproxy", str(self.port), self.upstream_host,
                 str(self.upstream_port), str(self.control_port)]
 
-    def _send(self, msg: dict) -> str:
-        with socket.create_connection((self.host, self.control_port), timeout=2) as s:
-            s.sendall((json.dumps(msg) + "\n").encode())
-            return s.makefile().readline().strip()
-
     def probe(self) -> bool:
-        return self._send({"stats": True}).startswith("{")
+        return self.control.ready()
 
     def stats(self) -> dict:
-        return json.loads(self._send({"stats": True}))
+        """Counters (connections, active, reset, bytes_up, bytes_down, dropped) and the current fault."""
+        return self.control.call({"op": "stats"})
 
     @property
     def url(self) -> str:
@@ -64,11 +60,11 @@ class FaultProxy(ManagedProcess):
     def _fault(self, **state):
         before = {k: v for k, v in self.stats().items()
                   if k in ("latency_ms", "jitter_ms", "bandwidth_kbps", "mode", "connect_ms")}
-        self._send(state)
+        self.control.call({"op": "set", **state})
         try:
             yield self
         finally:
-            self._send(before)
+            self.control.call({"op": "set", **before})
 
     def latency(self, ms: float, jitter_ms: float = 0.0, handshake: bool = False):
         """Replies arrive ``ms`` later. ``handshake=True``: each new connection also waits ``ms`` before

@@ -1,6 +1,6 @@
-"""Exact cache simulations and seeded workloads: the yardstick the real Redis runs are held against.
+"""Exact cache simulations: the yardstick the real Redis runs are held against.
 
-    reqs = zipf_requests(n_requests=20_000, n_keys=5_000, skew=1.0, seed=42)   # key 0 is the most popular
+    reqs = workload.zipf_requests(n_requests=20_000, n_keys=5_000, skew=1.0, seed=42)   # labsupport.workload
     hit_rate(reqs, capacity=500, policy="lru")        # exact LRU
     hit_rate(reqs, capacity=500, policy="lfu")        # in-cache LFU (a key's count is forgotten on eviction; ties: LRU)
     hit_rate(reqs, capacity=500, policy="perfect-lfu")  # perfect LFU (counts every key ever seen, evicted or not)
@@ -8,14 +8,12 @@
     hit_rate(reqs, capacity=500, policy="random", seed=1)
     hit_rate(reqs, capacity=500, policy="sampled-lru", samples=5, seed=1)   # Redis-style: oldest of N sampled
     hits = simulate(reqs, capacity=500, policy="lru")  # one bool per request
-    phases = drifting_requests(n_phases=8, requests_per_phase=1_500, window_keys=200, shift_keys=100, seed=42)
     ttl_staleness(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0, n_keys=50, duration_s=60, seed=42)
     stale_fraction_formula(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0)  # the same, closed form
-    hits = replay(redis_client, reqs, value="x" * 1000)  # the same requests on a real Redis (SET NX GET)
-    hits = replay_phases({"lru": c1, "lfu": c2}, phases, value="x" * 1000)   # one phase per wall-clock second
 
 Time is counted in requests (one tick per request). Why each policy wins or loses is in the chapter
-``book/06-caching.md``; the labs in ``labs/06-caching`` run the same workloads against a real server.
+``book/06-caching.md``; the labs in ``labs/06-caching`` replay the same workloads on a real server
+(``labsupport.drivers.cache_replay``).
 """
 
 from __future__ import annotations
@@ -27,29 +25,6 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 POLICIES = ("lru", "lfu", "perfect-lfu", "ttl", "fifo", "random", "sampled-lru")
-
-
-# -- workloads -----------------------------------------------------------------------------------
-def zipf_probabilities(n_keys: int, skew: float) -> np.ndarray:
-    """P(key k) proportional to 1 / (k + 1) ** skew; skew 0 is uniform, bigger is more skewed."""
-    weights = 1.0 / np.arange(1, n_keys + 1, dtype=float) ** skew
-    return weights / weights.sum()
-
-
-def zipf_requests(n_requests: int, n_keys: int, skew: float = 1.0, seed: int = 42) -> np.ndarray:
-    """A seeded stream of key ids drawn from a Zipf law (key 0 most popular); popularity never changes."""
-    rng = np.random.default_rng(seed)
-    return rng.choice(n_keys, size=n_requests, p=zipf_probabilities(n_keys, skew))
-
-
-def drifting_requests(n_phases: int, requests_per_phase: int, window_keys: int, shift_keys: int,
-                      seed: int = 42) -> list[np.ndarray]:
-    """Popularity that moves: phase p draws uniformly from keys [p*shift_keys, p*shift_keys + window_keys).
-
-    Yesterday's hot keys go cold, which is what LRU handles and LFU does not.
-    """
-    rng = np.random.default_rng(seed)
-    return [p * shift_keys + rng.integers(0, window_keys, size=requests_per_phase) for p in range(n_phases)]
 
 
 # -- the caches ----------------------------------------------------------------------------------
@@ -228,51 +203,3 @@ def stale_fraction_formula(ttl_s: float, update_rate_per_s: float, read_rate_per
         return 0.0
     p_stale_hit = 1 - (1 - np.exp(-u * t)) / (u * t)
     return float(p_stale_hit * (r * t) / (1 + r * t))
-
-
-# -- the same workloads on a real Redis ------------------------------------------------------------
-def replay(client, requests, value: str, batch: int = 500, ttl_ms: int | None = None,
-           prefix: str = "k:") -> np.ndarray:
-    """Cache-aside on a real Redis; one bool per request (True = hit), like ``simulate``.
-
-    Each request is ``SET key value NX GET``: it returns the cached value on a hit and fills the key on a
-    miss, in one command, so a pipelined batch keeps the exact request order. ``ttl_ms`` gives every
-    new key a TTL (needed by ``volatile-*`` policies; a hit does not refresh it).
-    """
-    reqs = [int(k) for k in requests]
-    hits = np.zeros(len(reqs), dtype=bool)
-    for start in range(0, len(reqs), batch):
-        pipe = client.pipeline(transaction=False)
-        for k in reqs[start:start + batch]:
-            pipe.set(f"{prefix}{k}", value, nx=True, get=True, px=ttl_ms)
-        hits[start:start + batch] = [v is not None for v in pipe.execute()]
-    return hits
-
-
-def replay_phases(clients: dict, phases, value: str, **kw) -> dict:
-    """Replay each phase on every client inside its own wall-clock second; returns ``{name: hits}``.
-
-    Redis stamps a key's last access with a clock that ticks once a second, so requests within one
-    second look equally recent to its LRU. Giving each phase its own second lets the server tell
-    "this phase" from "an earlier phase", as it would for traffic spread over minutes.
-    """
-    import time  # noqa: PLC0415
-
-    out = {name: [] for name in clients}
-    for reqs in phases:
-        time.sleep((1.15 - time.time() % 1.0) % 1.0)  # start just after a tick of the server's clock
-        for name, client in clients.items():
-            out[name].append(replay(client, reqs, value, **kw))
-    return {name: np.concatenate(h) for name, h in out.items()}
-
-
-def bytes_per_key(client, value: str, n: int = 1000, prefix: str = "size:") -> float:
-    """Memory one more key of this value costs on this server (``INFO memory`` before and after)."""
-    before = client.info("memory")["used_memory"]
-    pipe = client.pipeline(transaction=False)
-    for i in range(n):
-        pipe.set(f"{prefix}{i}", value)
-    pipe.execute()
-    per_key = (client.info("memory")["used_memory"] - before) / n
-    client.delete(*[f"{prefix}{i}" for i in range(n)])
-    return per_key

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from ..workload import zipf_requests
+
 
 @dataclass(frozen=True)
 class Region:
@@ -101,8 +103,7 @@ def _traffic(cfg: CDNConfig, index: int, region: Region):
     rng = np.random.default_rng([cfg.seed, index])
     n = rng.poisson(region.requests_per_s * cfg.duration_s)
     times = np.sort(rng.uniform(0, cfg.duration_s * 1000, n))
-    weights = 1.0 / np.arange(1, cfg.n_objects + 1) ** cfg.zipf_skew
-    objects = rng.choice(cfg.n_objects, size=n, p=weights / weights.sum())
+    objects = zipf_requests(n, cfg.n_objects, cfg.zipf_skew, rng=rng)
     new_conn = rng.random(n) < cfg.new_connection_fraction
     return times, objects, new_conn
 
@@ -111,8 +112,7 @@ def _warm_up(cfg: CDNConfig, index: int, region: Region, edge: "_LRU") -> None:
     """Replay ``cfg.warmup_s`` seconds of this region's traffic into its edge (contents only, untimed)."""
     rng = np.random.default_rng([cfg.seed, index, 7])
     n = rng.poisson(region.requests_per_s * cfg.warmup_s)
-    weights = 1.0 / np.arange(1, cfg.n_objects + 1) ** cfg.zipf_skew
-    for obj in rng.choice(cfg.n_objects, size=n, p=weights / weights.sum()).tolist():
+    for obj in zipf_requests(n, cfg.n_objects, cfg.zipf_skew, rng=rng).tolist():
         if not edge.get(obj):
             edge.put(obj)
 

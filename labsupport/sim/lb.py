@@ -1,15 +1,14 @@
 """A seeded simpy model of a load balancer in front of LLM-like servers, for scales a laptop cannot run.
 
-    tokens = bimodal_tokens(400, short=10, long=1000, long_fraction=0.1, seed=42)   # "10 or 1000"
-    tokens = lognormal_tokens(20_000, mean=100, sigma=1.5, seed=42)                   # heavy tail
-    r = simulate("least_conn", tokens, n_servers=50, slots=2, load=0.9, seed=42)      # open loop
-    r = simulate("round_robin", tokens, n_servers=3, slots=[4, 2, 2], concurrency=12) # closed loop
+    tokens = workload.lognormal_tokens(20_000, mean=100, sigma=1.5, seed=42)          # (labsupport.workload)
+    r = simulate("least_conn", tokens, n_servers=50, lanes=2, load=0.9, seed=42)      # open loop
+    r = simulate("round_robin", tokens, n_servers=3, lanes=[4, 2, 2], concurrency=12) # closed loop
     r.p50_ms, r.p99_ms, r.served (requests per server), r.summary()
     compare(POLICIES, tokens, ...)   # {policy: Result}, same requests, same seed
 
-A server has ``slots`` (lanes: sequences it can generate at full speed at once; more GPU memory, more
-slots) and shares them by processor sharing, not a FIFO queue: every request starts at once, and with
-more in flight than slots each one generates at ``slots / in_flight`` of full speed, so a request needs
+A server has ``lanes`` (sequences it can generate at full speed at once, as ``apps.llm_sim``'s LANES; more
+GPU memory, more lanes) and shares them by processor sharing, not a FIFO queue: every request starts at
+once, and with more in flight than lanes each one generates at ``lanes / in_flight`` of full speed, so a request needs
 ``tokens * token_ms`` ms of full-speed work. (``labsupport.apps.llm_sim`` emulates the same rule.)
 Open loop: Poisson arrivals at ``load``
 times the fleet's capacity. Closed loop: ``concurrency`` clients, each sends its next request when
@@ -27,33 +26,9 @@ import numpy as np
 import simpy
 
 from ..hashing import Ring, hash_keys
+from ..workload import uniform_requests
 
 POLICIES = ["round_robin", "weighted", "least_conn", "random", "p2c", "hash"]
-
-
-# -- workloads ---------------------------------------------------------------------------------
-def _rng(seed: int, stream: int) -> np.random.Generator:
-    """Independent random streams per purpose: the same seed must not correlate lengths with choices."""
-    return np.random.default_rng([seed, stream])
-
-
-def bimodal_tokens(n: int, short: int = 10, long: int = 1000, long_fraction: float = 0.1,
-                   seed: int = 42) -> np.ndarray:
-    """Mostly short answers, a few very long ones ("some generate 10 tokens, others 1000")."""
-    rng = _rng(seed, 1)
-    return np.where(rng.random(n) < long_fraction, long, short).astype(int)
-
-
-def lognormal_tokens(n: int, mean: float = 100, sigma: float = 1.0, seed: int = 42) -> np.ndarray:
-    """Heavy-tailed lengths with a fixed ``mean``; ``sigma`` is the spread (0: every request equal)."""
-    rng = _rng(seed, 1)
-    mu = np.log(mean) - sigma**2 / 2
-    return np.maximum(1, np.round(rng.lognormal(mu, sigma, n))).astype(int)
-
-
-def request_keys(n: int, n_keys: int = 1000, seed: int = 42) -> np.ndarray:
-    """A key per request (a user or a prompt prefix), uniform over ``n_keys``, for the hash policy."""
-    return _rng(seed, 2).integers(0, n_keys, n)
 
 
 # -- result ----------------------------------------------------------------------------------
@@ -62,7 +37,7 @@ class Result:
     policy: str
     latencies_ms: np.ndarray
     served: np.ndarray  # requests handled per server
-    busy_ms: np.ndarray  # slot-milliseconds of generation per server
+    busy_ms: np.ndarray  # lane-milliseconds of generation per server
     elapsed_ms: float
     params: dict = field(default_factory=dict)
 
@@ -81,9 +56,9 @@ class Result:
 
     @property
     def work_cv(self) -> float:
-        """Coefficient of variation of the work (busy time per slot) across servers: 0 is perfectly even."""
-        per_slot = self.busy_ms / np.asarray(self.params["slots"], dtype=float)
-        return float(per_slot.std() / per_slot.mean())
+        """Coefficient of variation of the work (busy time per lane) across servers: 0 is perfectly even."""
+        per_lane = self.busy_ms / np.asarray(self.params["lanes"], dtype=float)
+        return float(per_lane.std() / per_lane.mean())
 
     def summary(self) -> dict:
         return {"policy": self.policy, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms,
@@ -182,33 +157,33 @@ def _per_server(value, n: int) -> np.ndarray:
     return np.full(n, float(arr)) if arr.ndim == 0 else arr
 
 
-def capacity_rps(tokens, slots, speed=1.0, token_ms: float = 1.0, n_servers: int | None = None) -> float:
+def capacity_rps(tokens, lanes, speed=1.0, token_ms: float = 1.0, n_servers: int | None = None) -> float:
     """Requests per second the whole fleet can finish at full use (mean request length)."""
-    n = n_servers or len(np.atleast_1d(slots))
-    slots, speed = _per_server(slots, n), _per_server(speed, n)
-    return float((slots * speed).sum() / (np.mean(tokens) * token_ms / 1000))
+    n = n_servers or len(np.atleast_1d(lanes))
+    lanes, speed = _per_server(lanes, n), _per_server(speed, n)
+    return float((lanes * speed).sum() / (np.mean(tokens) * token_ms / 1000))
 
 
-def simulate(policy: str, tokens, n_servers: int = 3, slots=2, speed=1.0, weights=None, token_ms: float = 1.0,
+def simulate(policy: str, tokens, n_servers: int = 3, lanes=2, speed=1.0, weights=None, token_ms: float = 1.0,
              overhead_ms: float = 0.0, load: float | None = 0.8, concurrency: int | None = None, keys=None,
              vnodes: int = 100, seed: int = 42) -> Result:
     """Run every request in ``tokens`` through one balancing policy; see the module docstring.
 
-    ``slots``/``speed``/``weights`` are one value for all servers or a list; ``speed`` 2 generates twice
+    ``lanes``/``speed``/``weights`` are one value for all servers or a list; ``speed`` 2 generates twice
     as fast. ``concurrency`` (closed loop) wins over ``load`` (open loop, fraction of capacity).
     ``overhead_ms`` is a fixed per-request cost outside the server (network, proxy, client).
     """
     tokens = np.asarray(tokens)
     n = n_servers
-    slots_arr = _per_server(slots, n).astype(int)
+    lanes_arr = _per_server(lanes, n).astype(int)
     speed_arr = _per_server(speed, n)
     w = _per_server(1.0 if weights is None else weights, n)
-    rng = _rng(seed, 3)
-    keys = request_keys(len(tokens), seed=seed) if keys is None else keys
+    rng = np.random.default_rng([seed, 3])  # its own stream: arrivals never correlate with lengths
+    keys = uniform_requests(len(tokens), seed=seed) if keys is None else keys
     key_hashes = hash_keys(keys) if policy == "hash" else np.zeros(len(tokens), dtype=np.uint64)
     lb = _Balancer(policy, n, w, rng, vnodes)
     env = simpy.Environment()
-    servers = [_SharedServer(env, int(sl), sp) for sl, sp in zip(slots_arr, speed_arr)]
+    servers = [_SharedServer(env, int(sl), sp) for sl, sp in zip(lanes_arr, speed_arr)]
     lat = np.zeros(len(tokens))
     served = np.zeros(n, dtype=int)
     busy = np.zeros(n)
@@ -236,7 +211,7 @@ def simulate(policy: str, tokens, n_servers: int = 3, slots=2, speed=1.0, weight
         for _ in range(concurrency):
             env.process(client())
     else:
-        rate_per_ms = load * capacity_rps(tokens, slots_arr, speed_arr, token_ms) / 1000
+        rate_per_ms = load * capacity_rps(tokens, lanes_arr, speed_arr, token_ms) / 1000
         gaps = rng.exponential(1 / rate_per_ms, len(tokens))
 
         def arrivals():
@@ -246,7 +221,7 @@ def simulate(policy: str, tokens, n_servers: int = 3, slots=2, speed=1.0, weight
 
         env.process(arrivals())
     env.run()
-    params = {"n_servers": n, "slots": slots_arr.tolist(), "speed": speed_arr.tolist(), "weights": w.tolist(),
+    params = {"n_servers": n, "lanes": lanes_arr.tolist(), "speed": speed_arr.tolist(), "weights": w.tolist(),
               "token_ms": token_ms, "load": None if concurrency else load, "concurrency": concurrency,
               "seed": seed}
     return Result(policy, lat, served, busy, float(env.now), params)

@@ -17,6 +17,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..workload import zipf_requests
+
 _PUNCT = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
@@ -110,10 +112,8 @@ def chatbot_workload(n_requests: int = 600, skew: float = 1.0, unique_fraction: 
         questions = questions[:n_intents]
     order = rng.permutation(len(questions))  # which question is rank 1, 2, ...
     ranked = [questions[i] for i in order]
-    weights = 1.0 / np.arange(1, len(ranked) + 1) ** skew
-    probs = weights / weights.sum()
     one_off = rng.random(n_requests) < unique_fraction
-    ranks = rng.choice(len(ranked), size=n_requests, p=probs)
+    ranks = zipf_requests(n_requests, len(ranked), skew, rng=rng)
     return [_tail_prompt(rng) if tail else _retype(ranked[rank], rng) for tail, rank in zip(one_off, ranks)]
 
 
