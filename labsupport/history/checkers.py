@@ -337,12 +337,15 @@ def causal(h: History, initial=None) -> Result:
             succ.setdefault(q.index, []).append((i, how))
     past = _past(ops, pred, succ)
     violations, n = [], 0
+    looped: set = set()
     for o in ops:
         if past[o.index] >> o.index & 1:
-            steps = _path(o, o, succ, h)
-            violations.append(Violation("causal loop", f"{o.describe()} happens before itself: "
-                                        + _chain(steps), [op for op, _ in steps[:-1]]))
-    looped = {v.ops[0].index for v in violations}
+            if o.index not in looped:            # one violation per loop
+                steps = _path(o, o, succ, h)
+                violations.append(Violation("causal loop", f"{o.describe()} happens before itself: "
+                                            + _chain(steps), [op for op, _ in steps[:-1]]))
+                looped |= {op.index for op, _ in steps}
+            looped.add(o.index)
     for r in ops:
         if r.kind != "read" or r.outcome != OK or r.index in looped:
             continue
