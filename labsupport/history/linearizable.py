@@ -63,7 +63,7 @@ INF = float("inf")
 def _prune(ops: list[Op], initial):
     """The ops to place and their latest return times.
 
-    A fail op and an unknown read are dropped. An unknown write or cas of a unique value nobody observed
+    A fail op and an unknown read are dropped. On a plain read/write/cas key, an unknown write or cas of a unique value nobody observed
     is dropped too (placing it can only hide a value no one reads); one whose value was read must have
     happened before its first observer answered, so it gets that finite deadline instead of +inf. This
     keeps timed-out ops from multiplying the search."""
@@ -78,6 +78,8 @@ def _prune(ops: list[Op], initial):
             v = _hashable(o.value if o.kind == "read" else o.value[0])
             seen[v] = min(seen.get(v, INF), o.end_ms)
     init = _hashable(initial)
+    if any(o.kind not in ("read", "write", "cas") for o in calls):    # incr/append see the value too
+        return calls, [o.end_ms for o in calls]
     out, ends = [], []
     for o in calls:
         end = o.end_ms
@@ -120,14 +122,14 @@ def _check(ops: list[Op], model, initial, deadline):
     finite = sum(is_finite)
 
     cache: set = set()
-    stack: list = []                             # (call node, state before it)
+    top, depth = None, 0                         # the stack as linked tuples (call node, state before, below)
     state, lin, done_finite = model.init(initial), 0, 0
-    best_len, best, stuck = 0, ([], state), None
+    best, stuck = (None, 0, state), None         # (stack top, depth, state) of the longest prefix found
     node, steps = nxt[head], 0
     step = model.step
     while True:
         if done_finite == finite:
-            return True, [calls[opno[c]] for c, _ in stack], None
+            return True, _unwind(top, calls, opno), None
         steps += 1
         if deadline and steps % 4096 == 0 and time.monotonic() > deadline:
             raise _GaveUp
@@ -136,9 +138,11 @@ def _check(ops: list[Op], model, initial, deadline):
             allowed, new = step(state, calls[i])
             if allowed:
                 new_lin = lin | (1 << i)
-                if (new_lin, new) not in cache:
-                    cache.add((new_lin, new))
-                    stack.append((node, state))
+                low = (new_lin ^ (new_lin + 1)).bit_length() - 1     # ops below `low` are all placed
+                memo = (low, new_lin >> low, new)
+                if memo not in cache:
+                    cache.add(memo)
+                    top, depth = (node, state, top), depth + 1
                     state, lin = new, new_lin
                     done_finite += is_finite[i]
                     r = ret_node[i]                 # lift the call and its return out of the list
@@ -147,17 +151,18 @@ def _check(ops: list[Op], model, initial, deadline):
                     nxt[prv[r]] = nxt[r]
                     if nxt[r] >= 0:
                         prv[nxt[r]] = prv[r]
-                    if len(stack) > best_len:
-                        best_len, best, stuck = len(stack), ([calls[opno[c]] for c, _ in stack], state), None
+                    if depth > best[1]:
+                        best, stuck = (top, depth, state), None
                     node = nxt[head]
                     continue
             node = nxt[node]
         else:                                       # a return whose op is not linearized yet: back up
-            if len(stack) == best_len and stuck is None and node >= 0:
+            if depth == best[1] and stuck is None and node >= 0:
                 stuck = calls[opno[node]]
-            if not stack:
-                return False, best[0], (stuck, best[1])
-            c, state = stack.pop()
+            if top is None:
+                return False, _unwind(best[0], calls, opno), (stuck, best[2])
+            c, state, top = top
+            depth -= 1
             i = opno[c]
             lin &= ~(1 << i)
             done_finite -= is_finite[i]
@@ -168,6 +173,14 @@ def _check(ops: list[Op], model, initial, deadline):
             nxt[prv[c]] = c
             prv[nxt[c]] = c
             node = nxt[c]
+
+
+def _unwind(top, calls, opno) -> list:
+    out = []
+    while top is not None:
+        out.append(calls[opno[top[0]]])
+        top = top[2]
+    return out[::-1]
 
 
 def linearizable(h: History, model=None, per_key: bool = True, initial=None, timeout_s: float | None = None
