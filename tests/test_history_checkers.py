@@ -35,16 +35,17 @@ def test_lost_write_register():
 
 
 def test_lost_elements_and_increments():
-    """An acknowledged append missing from the final list is lost; a counter below its acknowledged sum too."""
-    h = hist(("c1", "append", "l", "a", 0, 1), ("c2", "append", "l", "b", 0, 2), ("c3", "append", "l", "c", 0, 50,
-             "unknown"), ("c1", "read", "l", ["a"], 10, 11))
+    """An acknowledged append missing from the final list is lost; a counter below its acked sum too."""
+    h = hist(("c1", "append", "l", "a", 0, 1), ("c2", "append", "l", "b", 0, 2),
+             ("c3", "append", "l", "c", 0, 50, "unknown"), ("c1", "read", "l", ["a"], 10, 11))
     r = lost_writes(h)
     assert not r.ok and [v.ops[0].value for v in r.violations] == ["b"]
     h.ops[-1].value = ["b", "a", "c"]
     assert lost_writes(h).ok
     h.ops[-1].value = ["a", "b", "z"]
     assert [v.kind for v in lost_writes(h).violations] == ["phantom element"]
-    h = hist(("c1", "incr", "n", 1, 0, 1), ("c2", "incr", "n", 1, 0, 1), ("c3", "incr", "n", 1, 0, 9, "unknown"),
+    h = hist(("c1", "incr", "n", 1, 0, 1), ("c2", "incr", "n", 1, 0, 1),
+             ("c3", "incr", "n", 1, 0, 9, "unknown"),
              ("c1", "read", "n", 1, 10, 11))
     r = lost_writes(h)
     assert not r.ok and r.violations[0].details["lost"] == 1
@@ -75,7 +76,8 @@ def test_reads_concurrent_with_a_write_are_not_stale():
     assert stale_reads(h).ok
     h.add("c4", "read", "x", None, 2.5, 3)                 # the initial value, after x=1 completed
     r = stale_reads(h)
-    assert not r.ok and r.violations[0].details["versions_behind"] == 1 and "initial value" in r.violations[0].message
+    assert not r.ok and r.violations[0].details["versions_behind"] == 1
+    assert "initial value" in r.violations[0].message
 
 
 def test_values_nobody_wrote_or_not_yet_written():
@@ -85,7 +87,8 @@ def test_values_nobody_wrote_or_not_yet_written():
     kinds = [v.kind for v in stale_reads(h).violations]
     assert kinds == ["phantom read", "future read"]
     # an unknown (timed-out) write may have happened: reading its value is fine
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c1", "write", "x", 2, 2, 3, "unknown"), ("c2", "read", "x", 2, 9, 10))
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c1", "write", "x", 2, 2, 3, "unknown"),
+             ("c2", "read", "x", 2, 9, 10))
     assert stale_reads(h).ok
 
 
@@ -103,12 +106,13 @@ def test_read_your_writes():
              ("c2", "read", "x", 2, 4, 5))
     assert read_your_writes(h).ok
     # a timed-out own write need not be visible
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c1", "write", "x", 2, 2, 3, "unknown"), ("c1", "read", "x", 1, 4, 5))
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c1", "write", "x", 2, 2, 3, "unknown"),
+             ("c1", "read", "x", 1, 4, 5))
     assert read_your_writes(h).ok
 
 
 def test_monotonic_reads():
-    """c2 sees 2, then 1 although x=1 was overwritten by x=2: backwards. Concurrent writes: any order is fine."""
+    """c2 sees 2, then 1 although x=2 overwrote x=1: backwards. Concurrent writes: any order is fine."""
     h = hist(("c1", "write", "x", 1, 0, 1), ("c1", "write", "x", 2, 2, 3), ("c2", "read", "x", 2, 4, 5),
              ("c2", "read", "x", 1, 6, 7), ("c3", "read", "x", 1, 4, 5), ("c3", "read", "x", 2, 6, 7))
     r = monotonic_reads(h)

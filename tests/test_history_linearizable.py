@@ -21,7 +21,8 @@ def hist(*rows):
 def test_sequential_read_after_write():
     h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "read", "x", 1, 2, 3))
     r = linearizable(h)
-    assert r.ok and r.summary.startswith("linearizable") and [o.index for o in r.details["order"]["x"]] == [0, 1]
+    assert r.ok and r.summary.startswith("linearizable")
+    assert [o.index for o in r.details["order"]["x"]] == [0, 1]
 
 
 def test_stale_read_is_not_linearizable_and_is_explained():
@@ -58,13 +59,15 @@ def test_three_concurrent_writes_ordered_by_their_reads():
 
 def test_unknown_write_makes_a_read_legal():
     """x=2 timed out; a later read of 2 is legal (it took effect). If it had failed, 2 is impossible."""
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"), ("c3", "read", "x", 2, 20, 21))
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"),
+             ("c3", "read", "x", 2, 20, 21))
     assert linearizable(h).ok
     h.ops[1].outcome = "fail"
     r = linearizable(h)
     assert not r.ok and "no operation wrote 2" in r.violations[0].message
     # an unknown write may also never happen: the read still sees 1
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"), ("c3", "read", "x", 1, 20, 21))
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"),
+             ("c3", "read", "x", 1, 20, 21))
     assert linearizable(h).ok
     # it may take effect long after the client gave up (here at 30 ms, after a read of 1)
     h.add("c3", "read", "x", 2, 30, 31)
@@ -73,10 +76,12 @@ def test_unknown_write_makes_a_read_legal():
 
 def test_unknown_ops_that_do_not_help():
     """Even an unknown write cannot explain a read before its invoke, nor 1 coming back after 2 was seen."""
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c3", "read", "x", 2, 2, 3), ("c2", "write", "x", 2, 4, None, "unknown"))
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c3", "read", "x", 2, 2, 3),
+             ("c2", "write", "x", 2, 4, None, "unknown"))
     r = linearizable(h)
     assert not r.ok and "written only later" in r.violations[0].message
-    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"), ("c3", "read", "x", 2, 5, 6),
+    h = hist(("c1", "write", "x", 1, 0, 1), ("c2", "write", "x", 2, 2, 3, "unknown"),
+             ("c3", "read", "x", 2, 5, 6),
              ("c3", "read", "x", 1, 7, 8))
     assert not linearizable(h).ok
     # an unknown read saw nothing and constrains nothing
@@ -86,17 +91,20 @@ def test_unknown_ops_that_do_not_help():
 
 def test_cas_register():
     """cas 0->1 and 1->2 chain; two cas from the same value cannot both succeed; a failed cas did nothing."""
-    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (0, 1), 2, 6), ("c3", "cas", "x", (1, 2), 3, 7),
+    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (0, 1), 2, 6),
+             ("c3", "cas", "x", (1, 2), 3, 7),
              ("c1", "read", "x", 2, 8, 9))
     assert linearizable(h).ok
-    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (0, 1), 2, 6), ("c3", "cas", "x", (0, 2), 3, 7),
+    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (0, 1), 2, 6),
+             ("c3", "cas", "x", (0, 2), 3, 7),
              ("c1", "read", "x", 2, 8, 9))
     r = linearizable(h)
     assert not r.ok and any(o.kind == "cas" for o in r.violations[0].ops)
     h.ops[1].outcome = "fail"                        # the first cas lost the race: fine
     assert linearizable(h).ok
     # a timed-out cas whose precondition never held cannot have taken effect
-    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (5, 1), 2, 3, "unknown"), ("c1", "read", "x", 1, 8, 9))
+    h = hist(("c1", "write", "x", 0, 0, 1), ("c2", "cas", "x", (5, 1), 2, 3, "unknown"),
+             ("c1", "read", "x", 1, 8, 9))
     assert not linearizable(h).ok
 
 
@@ -118,7 +126,8 @@ def test_counter_append_and_initial_values():
     assert linearizable(h).ok
     h.add("c3", "read", "n", 1, 8, 9)
     assert not linearizable(h).ok
-    h = hist(("c1", "append", "l", "a", 0, 5), ("c2", "append", "l", "b", 0, 5), ("c3", "read", "l", ["b", "a"], 6, 7))
+    h = hist(("c1", "append", "l", "a", 0, 5), ("c2", "append", "l", "b", 0, 5),
+             ("c3", "read", "l", ["b", "a"], 6, 7))
     assert linearizable(h).ok
     h = hist(("c1", "read", "x", 0, 0, 1), ("c1", "cas", "x", (0, 1), 2, 3))
     assert not linearizable(h).ok and linearizable(h, initial={"x": 0}).ok and linearizable(h, initial=0).ok
@@ -207,11 +216,13 @@ def test_long_history_finishes_and_finds_the_injected_stale_read(n_ops):
     r = linearizable(h)
     t_bad = time.perf_counter() - t0
     assert r.ok is False and bad.index in r.bad_ops() and r.violations[0].details["stuck"] is bad
-    print(f"\n{n_ops} ops: linearizable in {t_ok:.2f} s; with the injected stale read, refuted in {t_bad:.2f} s")
+    print(f"\n{n_ops} ops: linearizable in {t_ok:.2f} s; "
+          f"with the injected stale read, refuted in {t_bad:.2f} s")
     assert t_ok < 20 and t_bad < 20
 
 
 def test_unknown_write_seen_only_through_an_increment():
     """x=5 timed out and nobody read 5, but an increment after it made 6: it must count."""
-    h = hist(("c1", "write", "x", 5, 0, 1, "unknown"), ("c2", "incr", "x", 1, 2, 3), ("c3", "read", "x", 6, 4, 5))
+    h = hist(("c1", "write", "x", 5, 0, 1, "unknown"), ("c2", "incr", "x", 1, 2, 3),
+             ("c3", "read", "x", 6, 4, 5))
     assert linearizable(h).ok

@@ -113,9 +113,10 @@ def test_frame_and_json_lines_round_trip(tmp_path):
     df = h.to_frame()
     assert list(df.columns) == ["index", "client", "kind", "key", "value", "invoke_ms", "complete_ms",
                                 "outcome", "deps"]
-    assert len(df) == 4 and math.isnan(df.complete_ms[2]) and df.outcome.tolist() == ["ok", "fail", "unknown", "ok"]
+    assert len(df) == 4 and math.isnan(df.complete_ms[2])
+    assert df.outcome.tolist() == ["ok", "fail", "unknown", "ok"]
     back = History.load(h.save(tmp_path / "h.jsonl"))
-    assert [o.to_dict() for o in back] == [{**o.to_dict(), "value": list(o.value) if isinstance(o.value, tuple)
-                                            else o.value} for o in h]
+    as_json = [{**o.to_dict(), "value": list(o.value) if isinstance(o.value, tuple) else o.value} for o in h]
+    assert [o.to_dict() for o in back] == as_json
     assert back.clients() == ["c1", "c2", "c10"]                   # natural order
     assert back[1].label() == "cas x 1->2" and back[3].deps == [["x", 1]]

@@ -4,7 +4,7 @@
     stale_reads(h)                 # reads that missed completed writes: how many ms and versions behind
     read_your_writes(h)            # a client does not see its own completed write
     monotonic_reads(h)             # a client's reads of a key go back to an older version
-    causal(h)                      # a read sees an effect but not its cause (session order + reads-from + deps)
+    causal(h)                      # a read sees an effect without its cause (session, reads-from, deps)
     print(result); result.violations[0].ops; result.bad_ops()
 
 Reads name their writer by value, so write unique values per key. "Older" is only ever a sure order:
@@ -200,7 +200,8 @@ def lost_writes(h: History, final: dict | None = None, initial=None) -> Result:
                     violations.append(Violation(
                         "lost write", f"{w.describe()} was acknowledged but is lost: {seen} sees "
                         f"{key}={_show(v)}, written by {_name(c)}, which was already done before "
-                        f"{key}={_show(_written(w))} was sent", [w, *fin_ops] + ([] if c is INITIAL else [c])))
+                        f"{key}={_show(_written(w))} was sent",
+                        [w, *fin_ops] + ([] if c is INITIAL else [c])))
     return _verdict("lost writes", violations, "acknowledged writes lost", n_acked)
 
 
@@ -270,8 +271,9 @@ def read_your_writes(h: History, initial=None) -> Result:
                     cands = k.writers(o)
                     if cands and _written(mine) != _hashable(o.value) and all(_older(c, mine) for c in cands):
                         violations.append(Violation(
-                            "read-your-writes", f"{client} wrote {key}={_show(_written(mine))} ({mine.describe()})"
-                            f" and then read {key} -> {_show(o.value)} at {o.invoke_ms:.1f} ms: its own write "
+                            "read-your-writes",
+                            f"{client} wrote {key}={_show(_written(mine))} ({mine.describe()}) and then read "
+                            f"{key} -> {_show(o.value)} at {o.invoke_ms:.1f} ms: its own write "
                             f"is missing ({_show(o.value)} is older: {_name(cands[0])})",
                             [mine, o] + [c for c in cands[:1] if c is not INITIAL]))
     return _verdict("read your writes", violations, "reads missing the client's own write", n)
@@ -293,8 +295,9 @@ def monotonic_reads(h: History, initial=None) -> Result:
                     if r1.precedes(r) and all(_older(c2, c) for c2 in cands for c in c1):
                         violations.append(Violation(
                             "monotonic reads", f"{client} read {key} -> {_show(r1.value)} at "
-                            f"{r1.invoke_ms:.1f} ms, then {key} -> {_show(r.value)} at {r.invoke_ms:.1f} ms: it "
-                            f"went back to an older version ({_name(cands[0])} was overwritten by {_name(c1[0])})",
+                            f"{r1.invoke_ms:.1f} ms, then {key} -> {_show(r.value)} at {r.invoke_ms:.1f} ms: "
+                            f"it went back to an older version ({_name(cands[0])} was overwritten by "
+                            f"{_name(c1[0])})",
                             [r1, r] + [c for c in (cands[0], c1[0]) if c is not INITIAL]))
                         break
                 else:                # older versions are dominated by this one (sure order is transitive)

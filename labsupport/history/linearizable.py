@@ -41,7 +41,8 @@ class Register:
             return True, (state or ()) + (_hashable(v),)
         if k == "add":
             return True, frozenset(state or ()) | {_hashable(v)}
-        raise ValueError(f"Register does not know {k!r} ({op.describe()}); use read/write/cas/incr/append/add")
+        raise ValueError(f"Register does not know {k!r} ({op.describe()}); "
+                         "use read/write/cas/incr/append/add")
 
 
 def _empty(s):
@@ -63,10 +64,10 @@ INF = float("inf")
 def _prune(ops: list[Op], initial):
     """The ops to place and their latest return times.
 
-    A fail op and an unknown read are dropped. On a plain read/write/cas key, an unknown write or cas of a unique value nobody observed
-    is dropped too (placing it can only hide a value no one reads); one whose value was read must have
-    happened before its first observer answered, so it gets that finite deadline instead of +inf. This
-    keeps timed-out ops from multiplying the search."""
+    A fail op and an unknown read are dropped. On a plain read/write/cas key, an unknown write or cas
+    of a unique value nobody observed is dropped too (placing it can only hide a value no one reads);
+    one whose value was read must have happened before its first observer answered, so it gets that
+    finite deadline instead of +inf. This keeps timed-out ops from multiplying the search."""
     calls = [o for o in ops if o.outcome == OK or (o.kind != "read" and o.outcome != FAIL)]
     writers: dict = {}
     for o in calls:

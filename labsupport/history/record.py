@@ -157,7 +157,7 @@ class _Scope:
 
 
 class History:
-    """A thread-safe, append-only list of operations; ``fail_on`` / ``unknown_on`` set how exceptions count."""
+    """A thread-safe, append-only list of ops; ``fail_on`` / ``unknown_on``: how exceptions count."""
 
     def __init__(self, fail_on: tuple = (), unknown_on: tuple = (TimeoutError, ConnectionError)):
         self._lock = threading.Lock()
@@ -190,7 +190,7 @@ class History:
         return op
 
     def op(self, client, kind: str, key=None, value=None, deps=(), fail_on=None, unknown_on=None) -> _Scope:
-        """``with h.op(...) as op:`` ok on normal exit, fail on ``fail_on``, unknown on any other exception."""
+        """``with h.op(...) as op:`` ok on normal exit, fail on ``fail_on``, unknown on other exceptions."""
         return _Scope(self, self.invoke(client, kind, key, value, deps),
                       self.fail_on if fail_on is None else tuple(fail_on),
                       self.unknown_on if unknown_on is None else tuple(unknown_on))
@@ -235,7 +235,8 @@ class History:
         import pandas as pd  # noqa: PLC0415
 
         rows = [{"index": o.index, "client": o.client, "kind": o.kind, "key": o.key, "value": o.value,
-                 "invoke_ms": o.invoke_ms, "complete_ms": math.nan if o.complete_ns is None else o.complete_ms,
+                 "invoke_ms": o.invoke_ms,
+                 "complete_ms": math.nan if o.complete_ns is None else o.complete_ms,
                  "outcome": o.outcome, "deps": o.deps} for o in self.ops]
         cols = ["index", "client", "kind", "key", "value", "invoke_ms", "complete_ms", "outcome", "deps"]
         return pd.DataFrame(rows, columns=cols)

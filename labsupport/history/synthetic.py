@@ -17,10 +17,11 @@ from .record import FAIL, OK, UNKNOWN, History, Op
 
 def random_register_history(n_ops: int = 2000, clients: int = 5, keys=("x",), seed: int = 42,
                             p_write: float = 0.35, p_cas: float = 0.1, p_unknown: float = 0.01,
-                            latency_ms: float = 2.0, think_ms: float = 0.5, timeout_ms: float = 10.0) -> History:
+                            latency_ms: float = 2.0, think_ms: float = 0.5, timeout_ms: float = 10.0
+                            ) -> History:
     """A seeded history of ``n_ops`` ops by ``clients`` clients on a linearizable register per key."""
     rng = random.Random(seed)
-    plan = []                                    # [invoke, complete, effect time or None, client, kind, key, value]
+    plan = []                     # [invoke, complete, effect time or None, client, kind, key, value, outcome]
     heap = [(rng.uniform(0, think_ms), c) for c in range(clients)]
     next_value = 1
     while len(plan) < n_ops:

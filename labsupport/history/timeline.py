@@ -62,7 +62,8 @@ def timeline(h: History, results=None, title: str = "", ax=None, focus: bool = F
         for outcome, rects in bars.items():
             if rects:
                 ax.add_collection(PatchCollection(
-                    rects, facecolor=FILL[outcome], edgecolor="white" if outcome != "unknown" else FILL[outcome],
+                    rects, facecolor=FILL[outcome],
+                    edgecolor="white" if outcome != "unknown" else FILL[outcome],
                     linewidth=0.6, alpha=1.0 if outcome == OK else 0.55, zorder=3, gid=outcome,
                     hatch="//" if outcome == "unknown" else None))
         ax.set_yticks(range(len(lanes)), lanes)
@@ -71,12 +72,13 @@ def timeline(h: History, results=None, title: str = "", ax=None, focus: bool = F
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("time since the history started (ms)")
         ax.set_ylabel("client")
-        handles = [Patch(facecolor=FILL[OK], label="ok"), Patch(facecolor=FILL[FAIL], alpha=0.55, label="fail"),
+        handles = [Patch(facecolor=FILL[OK], label="ok"),
+                   Patch(facecolor=FILL[FAIL], alpha=0.55, label="fail"),
                    Patch(facecolor=FILL["unknown"], alpha=0.55, hatch="//", label="unknown (open-ended)")]
         if bad:
             handles.append(Patch(fill=False, edgecolor=RED, linewidth=2, label="named by a checker"))
-        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(handles), fontsize=8,
-                  borderaxespad=0.2)
+        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(handles),
+                  fontsize=8, borderaxespad=0.2)
         if title:
             ax.set_title(title, loc="left", pad=22)
     return fig
