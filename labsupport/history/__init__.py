@@ -25,14 +25,7 @@ from .checkers import Result, Violation, causal, lost_writes, monotonic_reads, r
 from .linearizable import Register, linearizable
 from .record import FAIL, OK, UNKNOWN, History, Op
 from .synthetic import inject_stale_read, random_register_history
-
-
-def __getattr__(name):               # matplotlib loads only when a timeline is drawn
-    if name == "timeline":
-        from .timeline import timeline  # noqa: PLC0415
-
-        return timeline
-    raise AttributeError(name)
+from .timeline import timeline
 
 
 __all__ = ["FAIL", "OK", "UNKNOWN", "History", "Op", "Register", "Result", "Violation", "causal",
