@@ -27,7 +27,6 @@ from .record import FAIL, OK, UNKNOWN, History, Op
 from .synthetic import inject_stale_read, random_register_history
 from .timeline import timeline
 
-
 __all__ = ["FAIL", "OK", "UNKNOWN", "History", "Op", "Register", "Result", "Violation", "causal",
            "inject_stale_read", "linearizable", "lost_writes", "monotonic_reads", "random_register_history",
            "read_your_writes", "stale_reads", "timeline"]
