@@ -50,7 +50,7 @@ def time_to_ready(n: int = 5) -> dict[str, float]:
 def time_to_cluster(n: int = 3) -> dict[str, float]:
     """Median ``ready_s`` (first spawn -> formed and usable, relay included) of each kind of cluster."""
     from labsupport import clusters, services
-    from labsupport.services.kafka import kafka
+    from labsupport.services.tansu import kafka
 
     starters = {
         "postgres primary + 2 standbys": lambda: clusters.pg_cluster(standbys=2),

@@ -29,7 +29,7 @@ __all__ = [
 
 # Servers added by later chapters load on first use, so `services.dns(...)` works without
 # importing every protocol library up front.
-_LAZY = {"dns": "dns_server", "grpc_server": "grpc_service"}
+_LAZY = {"dns": "dns_server", "grpc_server": "grpc_service", "kafka": "tansu"}
 
 
 def __getattr__(name: str):

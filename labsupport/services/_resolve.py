@@ -143,7 +143,7 @@ def cluster_sources() -> list[Source]:
     """The engines of the distributed chapters; each module keeps its own lookup, in the same order."""
     from ..clusters.etcd import resolve_etcd  # noqa: PLC0415 - loaded only when asked
     from ..clusters.nats import source as nats_source  # noqa: PLC0415
-    from .kafka import source as kafka_source  # noqa: PLC0415
+    from .tansu import source as kafka_source  # noqa: PLC0415
 
     return [find() for find in (resolve_etcd, nats_source, kafka_source)]
 
