@@ -97,3 +97,39 @@ def test_reaper_alone_cleans_up_servers_started_from_a_thread():
         while _alive(started["pid"]) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(started["pid"]) and not port_in_use(started["port"])
+
+
+START_CLUSTERS = """
+import json, psutil
+from labsupport import clusters
+from labsupport.services.tansu import kafka
+pg = clusters.pg_cluster(standbys=1)
+ed = clusters.etcd_cluster(nodes=3)
+js = clusters.nats_cluster(nodes=3)
+k = kafka()
+ed.node("n2").pause()   # a paused member must die too
+procs = [*pg.nodes.values(), pg.net._relay, *ed.nodes.values(), ed.net._relay, *js.nodes.values(), js.net._relay, k]
+pids = []
+for s in procs:
+    p = psutil.Process(s.pid)
+    pids += [p.pid] + [c.pid for c in p.children(recursive=True)]
+print(json.dumps({"pids": pids, "ports": [s.port for s in procs]}))
+"""
+
+
+def test_sigkilled_kernel_leaves_no_cluster_node_or_relay():
+    """A kernel forms a PostgreSQL pair, etcd and NATS (relays included) and a Kafka broker; SIGKILL it; all die."""
+    with _kernel() as (km, kc):
+        out = _run(kc, START_CLUSTERS)
+        started = json.loads(out.strip().splitlines()[-1])
+        assert len(started["pids"]) >= 12 and all(_alive(p) for p in started["pids"])
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            alive = [p for p in started["pids"] if _alive(p)]
+            busy = [p for p in started["ports"] if port_in_use(p)]
+            if not alive and not busy:
+                break
+            time.sleep(0.2)
+        assert not alive, f"survivors: {[psutil.Process(p).cmdline()[:3] for p in alive if _alive(p)]}"
+        assert not busy, f"ports still bound: {busy}"
