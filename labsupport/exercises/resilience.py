@@ -1,0 +1,114 @@
+"""Graders for chapter 11, Resilience patterns (labs/11-resilience/01-05).
+
+The reasoning behind each answer is in the lab's dropdown solution."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ..check import Feedback, close_to, grader, one_of, same_set
+
+
+# -- lab 1: rate limiting ---------------------------------------------------------------------------
+@grader("resilience.fixed-window-burst")
+def fixed_window_burst(answer) -> Feedback:
+    """A fixed window of 100 requests per minute: the most it admits in any 60 seconds."""
+    return close_to(answer, 200, rel=0.01, unit=" requests", hints={
+        100: "100 is the most in one *aligned* window (12:00:00-12:01:00). A client can send 100 in the "
+             "last second of one window and 100 in the first second of the next: 200 within two seconds.",
+        101: "Close to the per-window count, but the counter resets at the window edge: a full second "
+             "budget is available right after it.",
+    })
+
+
+@grader("resilience.bucket-burst")
+def bucket_burst(answer) -> Feedback:
+    """Token bucket, capacity 50, 10 tokens/s; idle for a minute, then 10 s flat out: requests admitted."""
+    return close_to(answer, 150, rel=0.02, unit=" requests", hints={
+        650: "The bucket never holds more than its capacity: a minute of idling fills it to 50, not 600.",
+        100: "That counts only the refill during the 10 s; the bucket was full (50 tokens) when the burst began.",
+        50: "That is only the stored burst; tokens keep arriving at 10 per second during the 10 s.",
+    })
+
+
+@grader("resilience.race-fix")
+def race_fix(answer) -> Feedback:
+    return one_of(answer, "c", {
+        "a": "A lock inside each replica serialises that replica only; the other two still read the same "
+             "count from Valkey at the same moment.",
+        "b": "Reading twice narrows the window but does not close it: another replica can still increment "
+             "between your second read and your write.",
+        "c": "Right: INCR first and decide on the value it returns (or a Lua script). The server runs one "
+             "command at a time, so no two requests can see the same count.",
+        "d": "A shorter window changes the limit, not the race: two replicas can still read the same count.",
+    })
+
+
+# -- lab 1, build-it: a token bucket in Lua on a real Valkey ----------------------------------------
+_CAP, _RATE = 5, 2.0  # tokens, tokens per second
+
+
+def _run(take, r, key, now_ms, n=1):
+    return [int(take(r, key, _CAP, _RATE, now_ms)) for _ in range(n)]
+
+
+@grader("resilience.build-token-bucket")
+def build_token_bucket(take) -> Feedback:
+    """Runs ``take(r, key, capacity, rate_per_s, now_ms)`` (0 = admitted, else ms to wait) on a real Valkey,
+    with a capacity of 5 and 2 tokens per second, at chosen instants."""
+    from .. import services  # noqa: PLC0415
+
+    if not callable(take):
+        return Feedback(False, "Pass the function itself: check(..., take).")
+    import redis as redis_py  # noqa: PLC0415
+
+    with services.redis(name="grader-token-bucket") as srv:
+        r = srv.client()
+        try:
+            first = _run(take, r, "tb:a", 1_000_000, n=8)
+        except redis_py.ResponseError as exc:
+            return Feedback(False, f"Valkey rejected the script: {exc}")
+        admitted = sum(w == 0 for w in first)
+        if not r.keys("*"):
+            return Feedback(False, "Nothing was stored in Valkey: the bucket must live there (a hash with the "
+                                   "tokens and the time of the last refill), or each replica has its own.")
+        if admitted != _CAP:
+            return Feedback(False, f"A new bucket of capacity {_CAP}, hit 8 times at one instant, admitted "
+                                   f"{admitted}. It should start full and admit exactly {_CAP}.")
+        wait = first[_CAP]
+        if first[_CAP] < first[_CAP + 1] < first[_CAP + 2]:
+            return Feedback(False, f"Each denied call made the next wait longer ({first[_CAP:]} ms): denied calls "
+                                   "were charged a token and the bucket went below zero. Take a token only "
+                                   "when the request is admitted.")
+        if not 400 <= wait <= 600:
+            return Feedback(False, f"The first denied call said to wait {wait} ms. With an empty bucket and "
+                                   f"{_RATE:g} tokens per second, one token takes 500 ms: return "
+                                   "ceil((cost - tokens) * 1000 / rate).")
+        later = _run(take, r, "tb:a", 1_000_500, n=2)
+        if later[0] != 0:
+            return Feedback(False, "500 ms after the bucket emptied (one token's worth of refill) the next call "
+                                   "was denied. Either tokens do not refill with elapsed time, or denied "
+                                   "calls were charged a token (the bucket went below zero): take a token "
+                                   "only when the request is admitted.")
+        if later[1] == 0:
+            return Feedback(False, "500 ms of refill (one token) admitted two calls: refill by the time since "
+                                   "the *last* update, and store the new time with the new token count.")
+        idle = _run(take, r, "tb:a", 1_600_000, n=_CAP + 1)
+        if sum(w == 0 for w in idle) != _CAP:
+            return Feedback(False, f"After ten idle minutes, {sum(w == 0 for w in idle)} calls in a row were "
+                                   f"admitted; the bucket must never hold more than its capacity ({_CAP}): "
+                                   "tokens = min(capacity, tokens + elapsed * rate).")
+        if _run(take, r, "tb:b", 1_600_000)[0] != 0:
+            return Feedback(False, "A different key (another user) was denied: each key needs its own bucket.")
+        ttls = [r.pttl(k) for k in r.keys("*")]
+        if any(t < 0 for t in ttls):
+            return Feedback(False, "A bucket key has no expiry: every user who ever called would stay in memory "
+                                   "forever. PEXPIRE it for about the time a full refill takes.")
+        with ThreadPoolExecutor(8) as pool:  # three replicas at one instant: the server must decide one at a time
+            waits = list(pool.map(lambda _: int(take(srv.client(), "tb:c", _CAP, _RATE, 2_000_000)), range(24)))
+        if sum(w == 0 for w in waits) != _CAP:
+            return Feedback(False, f"24 concurrent calls on a full bucket admitted {sum(w == 0 for w in waits)}, "
+                                   f"not {_CAP}: read, refill and take inside one script so Valkey runs it "
+                                   "atomically.")
+    return Feedback(True, f"Right: your bucket starts full, refills at {_RATE:g}/s up to {_CAP}, says how long to "
+                          "wait, expires idle keys and admits exactly its capacity under concurrency.")

@@ -1,0 +1,66 @@
+"""HTTP drivers for the resilience labs (clients only; the servers are labsupport.apps.resilience_*).
+
+    rows = burst(apis.urls, "/api/fixed?limit=20", n=40, user="u1", concurrency=10)  # spread over replicas
+    rows[0] -> {"t": 1767..., "status": 200, "retry_after": None, "replica": "resilience_api-0"}
+    sleep_until(t_wall)                                   # wait for a wall-clock instant (a window edge)
+    admitted_within(rows, span_s=1.0)                     # most 200s in any span of that length
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+_local = threading.local()
+
+
+def _client() -> httpx.Client:
+    c = getattr(_local, "client", None)
+    if c is None:
+        c = _local.client = httpx.Client(timeout=10.0)
+    return c
+
+
+def sleep_until(t_wall: float) -> None:
+    """Sleep until ``time.time()`` reaches ``t_wall``."""
+    while (left := t_wall - time.time()) > 0:
+        time.sleep(min(left, 0.05))
+
+
+def burst(urls: list[str], path: str, n: int, user: str, concurrency: int = 10, start_at: float | None = None) -> list[dict]:
+    """Send ``n`` GETs of ``path`` (request i to ``urls[i % len(urls)]``) from ``concurrency`` threads."""
+    if start_at is not None:
+        sleep_until(start_at)
+
+    def one(i):
+        t = time.time()
+        resp = _client().get(urls[i % len(urls)] + path, headers={"X-User": user})
+        return {"t": t, "status": resp.status_code, "retry_after": resp.headers.get("Retry-After"),
+                "retry_after_ms": resp.headers.get("X-Retry-After-Ms"),
+                "replica": resp.json().get("replica")}
+
+    return list(_pool(concurrency).map(one, range(n)))
+
+
+_POOLS: dict = {}
+
+
+def _pool(concurrency: int) -> ThreadPoolExecutor:
+    """One long-lived pool per size, so each thread keeps its HTTP connections between bursts."""
+    if concurrency not in _POOLS:
+        _POOLS[concurrency] = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="burst")
+    return _POOLS[concurrency]
+
+
+def admitted_within(rows: list[dict], span_s: float) -> int:
+    """The largest number of admitted (200) requests sent within any ``span_s`` seconds."""
+    ts = sorted(r["t"] for r in rows if r["status"] == 200)
+    best, j = 0, 0
+    for i, t in enumerate(ts):
+        while ts[j] < t - span_s:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
