@@ -70,6 +70,7 @@ def test_every_row_whose_lab_exists_quotes_a_measured_value():
             f"{r['claim']}: the measured text names no recorded value (numbers are never typed by hand)"
 
 
+@pytest.mark.book  # it reads every executed lab: with the book build, not in a quick unit run
 def test_every_quoted_value_is_recorded_by_its_lab(lab_results):
     """Reads the executed labs (the book build's, or runs them): each {key} a row names was record()ed."""
     missing = []
