@@ -120,3 +120,18 @@ def test_token_bucket_graded_inside_the_lab():
                                 {"right": RIGHT, "no_cap": WRONG["no_cap"]})
     assert verdicts["right"].ok, verdicts["right"].message
     assert not verdicts["no_cap"].ok
+
+
+def test_expected_duplicates():
+    ok("resilience.expected-duplicates", 250)
+    wrong("resilience.expected-duplicates", 200, "geometric")
+    wrong("resilience.expected-duplicates", 1250, "first attempt")
+    wrong("resilience.expected-duplicates", 0, "insert")
+
+
+def test_safe_to_retry():
+    ok("resilience.safe-to-retry", ["a", "b", "d"])
+    ok("resilience.safe-to-retry", "d, b, a")
+    wrong("resilience.safe-to-retry", ["a", "b", "c", "d"], "post")
+    wrong("resilience.safe-to-retry", ["a", "b", "d", "e"], "patch")
+    wrong("resilience.safe-to-retry", ["a"], "missing")

@@ -112,3 +112,25 @@ def build_token_bucket(take) -> Feedback:
                                    "atomically.")
     return Feedback(True, f"Right: your bucket starts full, refills at {_RATE:g}/s up to {_CAP}, says how long to "
                           "wait, expires idle keys and admits exactly its capacity under concurrency.")
+
+
+# -- lab 5: idempotency --------------------------------------------------------------------------------
+@grader("resilience.expected-duplicates")
+def expected_duplicates(answer) -> Feedback:
+    """1,000 payments, responses lost with p = 0.2, retried until answered: 1000 * p / (1 - p)."""
+    return close_to(answer, 250, rel=0.06, unit=" duplicates", hints={
+        200: "That counts one lost response per payment at most, but a retry can be lost as well. The number "
+             "of attempts is geometric with mean 1 / (1 - p): the duplicates are 1000 * (1/(1-p) - 1).",
+        1250: "That is the total number of attempts; the first attempt of each payment is not a duplicate.",
+        0: "Without a key, every attempt after the first is a new INSERT: each is a duplicate charge.",
+    })
+
+
+@grader("resilience.safe-to-retry")
+def safe_to_retry(answer) -> Feedback:
+    got = {str(x).strip().lower() for x in (answer.replace(",", " ").split() if isinstance(answer, str) else answer)}
+    if "c" in got:
+        return Feedback(False, "POST /payments creates a new charge each time it runs: it needs an idempotency key.")
+    if "e" in got:
+        return Feedback(False, "An 'add 1' PATCH adds 1 again on every retry: it is not idempotent.")
+    return same_set(got, {"a", "b", "d"}, "requests (reading, setting and deleting are idempotent)")
