@@ -135,3 +135,15 @@ def test_safe_to_retry():
     wrong("resilience.safe-to-retry", ["a", "b", "c", "d"], "post")
     wrong("resilience.safe-to-retry", ["a", "b", "d", "e"], "patch")
     wrong("resilience.safe-to-retry", ["a"], "missing")
+
+
+def test_threads_held():
+    ok("resilience.threads-held", 400)
+    wrong("resilience.threads-held", 100, "rate x time")
+    wrong("resilience.threads-held", 200, "two seconds")
+
+
+def test_why_half_open():
+    ok("resilience.why-half-open", "b")
+    wrong("resilience.why-half-open", "c", "worse")
+    wrong("resilience.why-half-open", "d", "tail")

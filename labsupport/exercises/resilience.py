@@ -134,3 +134,23 @@ def safe_to_retry(answer) -> Feedback:
     if "e" in got:
         return Feedback(False, "An 'add 1' PATCH adds 1 again on every retry: it is not idempotent.")
     return same_set(got, {"a", "b", "d"}, "requests (reading, setting and deleting are idempotent)")
+
+
+# -- lab 2: circuit breaker ------------------------------------------------------------------------------
+@grader("resilience.threads-held")
+def threads_held(answer) -> Feedback:
+    """200 requests/s, each waiting a 2 s timeout: requests in flight (Little's law)."""
+    return close_to(answer, 400, rel=0.05, unit=" requests", hints={
+        100: "That divides the rate by the timeout; in flight = rate x time each request waits.",
+        200: "That is one second's worth of requests; each waits two seconds, so two seconds' worth are waiting.",
+    })
+
+
+@grader("resilience.why-half-open")
+def why_half_open(answer) -> Feedback:
+    return one_of(answer, "b", {
+        "a": "The trial is about the dependency, not the client's CPU.",
+        "b": "Right: one probe costs one timeout if the dependency is still down, and no flood if it just came back.",
+        "c": "The fallback is worse than the real answer; the breaker uses it only because the real one is unavailable.",
+        "d": "One call measures nothing about a tail; it only tells whether the dependency answers again.",
+    })
