@@ -6,6 +6,7 @@
     walk(client, "offset", model="m-7")  # every id a client sees paging to the end (offset or cursor)
     churn = Churn(pg.url, "m-7");  walk(..., between_pages=churn.step)   # another client writes meanwhile
     openapi_table(client)                # [(path, METHOD, "200 404 ...")] from /openapi.json
+    fuzz(api.url, "/models/{model_id}/versions", "POST", {"model_id": 1})   # schemathesis: cases, 5xx found
 
 The why of each is in book/08-api-design.md. Servers are in labsupport/apps/api_*.py.
 """
@@ -117,3 +118,33 @@ def skipped_and_repeated(seen: list[int], before: set[int], churn: Churn) -> dic
     stable = before - churn.deleted
     return {"skipped": len(stable - set(seen)), "repeated": len(seen) - len(set(seen)),
             "stable": len(stable)}
+
+
+def fuzz(base_url: str, path: str, method: str, path_parameters: dict | None = None,
+         max_examples: int = 60, seed: int = 8) -> dict:
+    """Property-based test of one operation with schemathesis: bodies generated from the server's own
+    OpenAPI schema; returns {"cases": n, "server_errors": [(body, status, response text), ...]}."""
+    import schemathesis  # noqa: PLC0415
+    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings  # noqa: PLC0415
+
+    schema = schemathesis.openapi.from_url(base_url + "/openapi.json")
+    op = schema[path][method.upper()]
+    cases, errors = [], []
+
+    def pin(case):
+        if path_parameters:
+            case.path_parameters = dict(path_parameters)
+        return case
+
+    @hseed(seed)
+    @settings(max_examples=max_examples, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(case=op.as_strategy().map(pin))
+    def run(case):
+        response = case.call()
+        cases.append(case.body)
+        if response.status_code >= 500:
+            errors.append((case.body, response.status_code, response.text))
+
+    run()
+    return {"cases": len(cases), "server_errors": errors}

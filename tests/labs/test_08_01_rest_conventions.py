@@ -36,3 +36,9 @@ def test_openapi_documents_the_declared_codes_but_not_middleware_ones(lab_result
     assert r["openapi_operations"] == 7
     assert "409" in r["openapi_codes"]["POST /models"] and "400" in r["openapi_codes"]["PUT /models/{model_id}"]
     assert r["undocumented_codes_seen"] == ["429", "500"], r["undocumented_codes_seen"]
+
+
+def test_schemathesis_finds_the_planted_500_from_the_schema_alone(lab_results):
+    """Bodies generated from the OpenAPI schema: at least one hit precision = recall = 0 and got a 5xx."""
+    r = lab_results(LAB)
+    assert r["fuzz_cases"] >= 30 and r["fuzz_zero_zero_errors"] >= 1, r
