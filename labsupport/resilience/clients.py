@@ -64,3 +64,34 @@ def admitted_within(rows: list[dict], span_s: float) -> int:
             j += 1
         best = max(best, i - j + 1)
     return best
+
+
+async def fleet(url: str, n_clients: int, policy: str, seed: int = 0, attempts: int = 12, budget=None,
+                retrying=None) -> list[dict]:
+    """``n_clients`` asyncio clients send one GET each at once and retry with ``policy``
+    (``labsupport.resilience.retry``), or with ``retrying``: a factory of tenacity ``AsyncRetrying`` objects.
+    Returns, per client: final status, attempts, and the wall time it finished."""
+    import asyncio  # noqa: PLC0415
+    import random  # noqa: PLC0415
+
+    from .retry import call_with_retries  # noqa: PLC0415
+
+    limits = httpx.Limits(max_connections=n_clients + 10, max_keepalive_connections=n_clients + 10)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        async def send():
+            try:
+                return (await http.get(url)).status_code
+            except httpx.TransportError:  # a connection reset under load: retried like a 503
+                return 599
+
+        async def one(i):
+            rng = random.Random(seed * 100_003 + i)
+            if retrying is None:
+                status, n = await call_with_retries(send, policy, rng, attempts=attempts, budget=budget)
+            else:
+                r = retrying()
+                status = await r(send)
+                n = r.statistics["attempt_number"]
+            return {"status": status, "attempts": n, "done": time.time()}
+
+        return await asyncio.gather(*(one(i) for i in range(n_clients)))
