@@ -8,7 +8,7 @@ from labsupport.check import get
 
 
 def test_every_grader_is_registered():
-    for ex in ["duplicate-create", "idempotent-methods", "offset-rows-read", "build-keyset-page"]:
+    for ex in ["duplicate-create", "idempotent-methods", "offset-rows-read", "build-keyset-page", "sunset-header"]:
         assert callable(get(f"api.{ex}"))
 
 
@@ -30,6 +30,13 @@ def test_offset_rows_read():
     ok("api.offset-rows-read", 10_100)
     wrong("api.offset-rows-read", 100, "walks")
     wrong("api.offset-rows-read", 10_000, "100")
+
+
+def test_sunset_header():
+    ok("api.sunset-header", "Sunset")
+    ok("api.sunset-header", "sunset:")
+    wrong("api.sunset-header", "Deprecation", "since when")
+    wrong("api.sunset-header", "Retry-After", "429")
 
 
 HEADER = '''

@@ -160,3 +160,18 @@ def build_keyset_page(next_page) -> Feedback:
                           "rows were deleted; altered and foreign cursors refused.")
 
 
+
+
+# -- lab 3: versioning and errors ------------------------------------------------------------------
+@grader("api.sunset-header")
+def sunset_header(answer) -> Feedback:
+    """The response header that gives the date after which an endpoint stops answering."""
+    name = str(answer).strip().rstrip(":").lower()
+    return one_of(name, "sunset", {
+        "sunset": "Right: Sunset (RFC 8594) carries the HTTP date after which the endpoint may stop answering.",
+        "deprecation": "Deprecation (RFC 9745) says since when the endpoint is deprecated; it can be long before "
+                       "it is removed. The removal date is in another header.",
+        "link": "Link with rel=\"successor-version\" says where to go, not when the old version stops.",
+        "expires": "Expires is about caching this one response, not about the endpoint's lifetime.",
+        "retry-after": "Retry-After says when to retry after a 429 or 503, not when a version is retired.",
+    })
