@@ -147,3 +147,16 @@ def test_why_half_open():
     ok("resilience.why-half-open", "b")
     wrong("resilience.why-half-open", "c", "worse")
     wrong("resilience.why-half-open", "d", "tail")
+
+
+def test_amplification():
+    ok("resilience.amplification", 81)
+    wrong("resilience.amplification", 12, "multiply")
+    wrong("resilience.amplification", 27, "four")
+    wrong("resilience.amplification", 64, "3^4")
+
+
+def test_full_jitter_max():
+    ok("resilience.full-jitter-max", 0.8)
+    wrong("resilience.full-jitter-max", 0.4, "average")
+    wrong("resilience.full-jitter-max", 1.6, "counting from 0")

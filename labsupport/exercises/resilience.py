@@ -154,3 +154,24 @@ def why_half_open(answer) -> Feedback:
         "c": "The fallback is worse than the real answer; the breaker uses it only because the real one is unavailable.",
         "d": "One call measures nothing about a tail; it only tells whether the dependency answers again.",
     })
+
+
+# -- lab 4: retries --------------------------------------------------------------------------------------
+@grader("resilience.amplification")
+def amplification(answer) -> Feedback:
+    """Four layers, 3 tries each: calls reaching the bottom service."""
+    return close_to(answer, 81, rel=0.001, unit=" calls", hints={
+        12: "That adds the tries; they multiply: each try of a layer triggers all the tries of the layer below.",
+        27: "That is three layers; with four it is 3^4.",
+        64: "Three tries per layer (one try plus two retries): 3^4, not 4^3.",
+    })
+
+
+@grader("resilience.full-jitter-max")
+def full_jitter_max(answer) -> Feedback:
+    """Full jitter, base 0.1 s, cap 4 s: the longest wait before retry number 3."""
+    return close_to(answer, 0.8, rel=0.02, unit=" s", hints={
+        0.4: "That is the average wait; the longest is the whole range, min(cap, base x 2^3).",
+        1.6: "Retry number 3 counting from 0 waits up to base x 2^3 = 0.8 s; 1.6 s is the next one.",
+        4.0: "The cap only matters once base x 2^k exceeds it; for k = 3 that is 0.8 s.",
+    })
