@@ -8,7 +8,10 @@
 Modules: services (start real servers, fault proxy), apps (the server programs: FastAPI, gRPC, DNS),
 drivers (the clients a lab runs against them: users, fleets, receipts, replays, raw sockets),
 workload (seeded key popularity and answer lengths), sim (seeded simpy models), encoding, hashing,
-plot, measure, widgets, check, results. ``python -m labsupport doctor`` checks the machine.
+plot, measure, widgets, check, results. For the distributed chapters: clusters (several real nodes
+and one faultable network between them) and history (what clients saw, checked: stale reads, session
+guarantees, linearizability). For chapter 7: engines (embedded RocksDB, graph, vectors), datagen,
+sql_workloads. ``python -m labsupport doctor`` checks the machine.
 """
 
 __version__ = "0.1.0"
