@@ -5,6 +5,17 @@ from __future__ import annotations
 import sys
 
 
+# Why each engine is the one the course runs (the modules' docstrings say more).
+WHY = {
+    "redis": "Redis-protocol cache, sessions, streams; replicas and Valkey Cluster for sharding",
+    "postgres": "SQL, ACID, indexes, JSONB, pgvector; streaming standbys for replication",
+    "nginx": "reverse proxy, L4/L7 load balancing, TLS, proxy cache, rate limits",
+    "etcd": "Raft consensus with linearizable reads: the engine Kubernetes keeps its state in",
+    "nats": "JetStream: a durable log replicated over 3 nodes, for the crash labs",
+    "kafka": "Tansu speaks the Kafka protocol, so labs use real Kafka clients (Apache Kafka is not installable offline)",
+}
+
+
 def doctor() -> int:
     from .services import _resolve  # noqa: PLC0415
 
@@ -18,6 +29,8 @@ def doctor() -> int:
             label = {"env": "env URL", "path": "PATH", "wheel": "pip wheel"}[src.kind]
             note = f"  ({src.note})" if src.note else ""
             print(f"  ✔ {src.service:9} {label:9} {src.where}\n    {'':9} {src.version}{note}")
+        if src.service in WHY:
+            print(f"    {'':9} why: {WHY[src.service]}")
     print("\n  Python-only servers (uvicorn apps, gRPC, DNS, fault proxy, the cluster network's relay) and the")
     print("  embedded engines (RocksDB via rocksdict, ladybug, FAISS) come from pip and need nothing else.")
     if missing:
