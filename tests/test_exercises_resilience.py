@@ -160,3 +160,9 @@ def test_full_jitter_max():
     ok("resilience.full-jitter-max", 0.8)
     wrong("resilience.full-jitter-max", 0.4, "average")
     wrong("resilience.full-jitter-max", 1.6, "counting from 0")
+
+
+def test_queue_size():
+    ok("resilience.queue-size", 20)
+    wrong("resilience.queue-size", 2.5, "200")
+    wrong("resilience.queue-size", 8, "workers")

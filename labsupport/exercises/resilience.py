@@ -175,3 +175,15 @@ def full_jitter_max(answer) -> Feedback:
         1.6: "Retry number 3 counting from 0 waits up to base x 2^3 = 0.8 s; 1.6 s is the next one.",
         4.0: "The cap only matters once base x 2^k exceeds it; for k = 3 that is 0.8 s.",
     })
+
+
+# -- lab 3: backpressure ---------------------------------------------------------------------------------
+@grader("resilience.queue-size")
+def queue_size(answer) -> Feedback:
+    """8 workers x 40 ms: 200 req/s; 100 ms of waiting = 20 requests ahead."""
+    return close_to(answer, 20, rel=0.1, unit=" requests", hints={
+        2.5: "That is the wait in units of one service time for one worker; the 8 workers drain the queue "
+             "8 times faster: 200 requests per second.",
+        3: "That counts one worker's service times; all 8 workers take from the queue, at 200 per second in total.",
+        8: "That is the number of workers; the queue may hold as many requests as the workers finish in 100 ms.",
+    })

@@ -95,3 +95,29 @@ async def fleet(url: str, n_clients: int, policy: str, seed: int = 0, attempts: 
             return {"status": status, "attempts": n, "done": time.time()}
 
         return await asyncio.gather(*(one(i) for i in range(n_clients)))
+
+
+async def open_loop(url: str, rate_per_s: float, duration_s: float, deadline_s: float, seed: int = 0) -> list[dict]:
+    """Poisson arrivals at ``rate_per_s`` for ``duration_s`` (open loop: nobody waits for an answer before
+    sending); each request gives up after ``deadline_s``. Per request: status (0 = gave up) and latency."""
+    import asyncio  # noqa: PLC0415
+    import random  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    gaps, t = [], 0.0
+    while (t := t + rng.expovariate(rate_per_s)) < duration_s:
+        gaps.append(t)
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=deadline_s, limits=limits) as http:
+        start = time.perf_counter()
+
+        async def one(at):
+            await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
+            sent = time.perf_counter()
+            try:
+                status = (await http.get(url)).status_code
+            except httpx.HTTPError:
+                status = 0
+            return {"t": at, "status": status, "latency_s": time.perf_counter() - sent}
+
+        return await asyncio.gather(*(one(at) for at in gaps))
