@@ -11,7 +11,8 @@ workload (seeded key popularity and answer lengths), sim (seeded simpy models), 
 plot, measure, widgets, check, results. For the distributed chapters: clusters (several real nodes
 and one faultable network between them) and history (what clients saw, checked: stale reads, session
 guarantees, linearizability). For chapter 7: engines (embedded RocksDB, graph, vectors), datagen,
-sql_workloads. ``python -m labsupport doctor`` checks the machine.
+sql_workloads. For chapter 11: resilience (limiters, breaker, retries, idempotency, queueing model).
+``python -m labsupport doctor`` checks the machine.
 """
 
 __version__ = "0.1.0"
