@@ -67,22 +67,27 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _sigkill_then_expect_nothing_left(km, started: dict, wait_s: float) -> None:
+    """SIGKILL the kernel (no atexit, no cleanup), then every started pid and port must be gone in time."""
+    os.kill(km.provisioner.process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        alive = [p for p in started["pids"] if _alive(p)]
+        busy = [p for p in started["ports"] if port_in_use(p)]
+        if not alive and not busy:
+            break
+        time.sleep(0.2)
+    assert not alive, f"survivors: {[psutil.Process(p).cmdline()[:3] for p in alive if _alive(p)]}"
+    assert not busy, f"ports still bound: {busy}"
+
+
 def test_sigkilled_kernel_leaves_no_server_or_port():
     """A kernel starts redis, postgres, 2 apps, nginx, a fault proxy and a paused redis; SIGKILL it; all die."""
     with _kernel() as (km, kc):
         out = _run(kc, START_EVERYTHING)
         started = json.loads(out.strip().splitlines()[-1])
         assert len(started["pids"]) >= 8 and all(_alive(p) for p in started["pids"])
-        os.kill(km.provisioner.process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            alive = [p for p in started["pids"] if _alive(p)]
-            busy = [p for p in started["ports"] if port_in_use(p)]
-            if not alive and not busy:
-                break
-            time.sleep(0.2)
-        assert not alive, f"survivors: {[psutil.Process(p).cmdline()[:3] for p in alive if _alive(p)]}"
-        assert not busy, f"ports still bound: {busy}"
+        _sigkill_then_expect_nothing_left(km, started, wait_s=15)
 
 
 def test_reaper_alone_cleans_up_servers_started_from_a_thread():
@@ -123,13 +128,4 @@ def test_sigkilled_kernel_leaves_no_cluster_node_or_relay():
         out = _run(kc, START_CLUSTERS)
         started = json.loads(out.strip().splitlines()[-1])
         assert len(started["pids"]) >= 12 and all(_alive(p) for p in started["pids"])
-        os.kill(km.provisioner.process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            alive = [p for p in started["pids"] if _alive(p)]
-            busy = [p for p in started["ports"] if port_in_use(p)]
-            if not alive and not busy:
-                break
-            time.sleep(0.2)
-        assert not alive, f"survivors: {[psutil.Process(p).cmdline()[:3] for p in alive if _alive(p)]}"
-        assert not busy, f"ports still bound: {busy}"
+        _sigkill_then_expect_nothing_left(km, started, wait_s=20)
