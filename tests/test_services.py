@@ -97,6 +97,21 @@ def test_postgres_unprivileged_pgvector_and_durable_commits():
     assert row == (2,)
 
 
+
+def test_postgres_servers_share_one_template_but_never_a_password():
+    """Data folders are copies of one initdb'ed template; each server's password is its own, and
+    the first server's data (a table) is not in the second's copy."""
+    import psycopg
+
+    a, b = services.postgres(), services.postgres()
+    assert a.password != b.password
+    a.connect().execute("CREATE TABLE only_in_a (x int)")
+    assert b.connect().execute("SELECT to_regclass('only_in_a')").fetchone() == (None,)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(a.url.replace(a.password, b.password), connect_timeout=3)
+    templates = list(a.workdir.parent.glob("pgtemplate-*/data/PG_VERSION"))
+    assert len(templates) >= 1 and not list(a.workdir.parent.glob(".pgtemplate-*"))
+
 def test_env_url_postgres(monkeypatch):
     """$LABSUPPORT_POSTGRES_URL is used as is."""
     pg = services.postgres()
