@@ -8,6 +8,10 @@
          -> 422 application/problem+json (RFC 9457): type, title, status, detail, instance, errors[], request_id
     any unhandled error -> 500 with a request id and no stack trace (the trace goes to the log)
     GET /usage -> {"v1": n, "v2": n}   requests per version (when can v1 go?)
+    GET /openapi.json                  both versions' contracts, for labsupport.openapi_diff
+
+    library_app: the same /v2/predict with its errors left to a library, fastapi-problem-details
+    (RFC 9457): 422 and 500 as application/problem+json, configured as its documentation shows.
 
 A bug is planted: tenure_months = 0 divides by zero. Environment: SUNSET (an HTTP date for v1).
 Chapter: book/08-api-design.md (lab 08-api-design/03-versioning-errors).
@@ -25,6 +29,7 @@ from email.utils import formatdate
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_problem_details import init_app as problem_details_from_library
 from pydantic import BaseModel, Field
 
 from ._common import lab_app
@@ -45,6 +50,19 @@ class Features(BaseModel):
 class PredictV2(BaseModel):
     features: Features
     request_tag: str | None = Field(None, max_length=64)
+
+
+class PredictionV1(BaseModel):
+    churn_probability: float
+
+
+class Prediction(BaseModel):
+    churn_probability: float
+
+
+class PredictionV2(BaseModel):
+    prediction: Prediction
+    model_version: str
 
 
 def score(f: Features) -> float:
@@ -90,15 +108,23 @@ def _v1_headers() -> dict:
             "Link": '</v2/predict>; rel="successor-version"'}
 
 
-@app.post("/v1/predict")
+@app.post("/v1/predict", response_model=PredictionV1)
 def predict_v1(features: Features):
     USAGE["v1"] += 1
     return JSONResponse({"churn_probability": score(features)}, headers=_v1_headers())
 
 
-@app.post("/v2/predict")
+@app.post("/v2/predict", response_model=PredictionV2)
 def predict_v2(body: PredictV2):
     USAGE["v2"] += 1
+    return {"prediction": {"churn_probability": score(body.features)}, "model_version": "churn-2"}
+
+
+library_app = problem_details_from_library(lab_app("predict-api-problem-library"))
+
+
+@library_app.post("/v2/predict", response_model=PredictionV2)
+def predict_v2_library(body: PredictV2):
     return {"prediction": {"churn_probability": score(body.features)}, "model_version": "churn-2"}
 
 
