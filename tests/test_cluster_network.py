@@ -250,3 +250,28 @@ def test_stop_leaves_no_relay_behind(echo):
     assert not relay.running
     with pytest.raises(OSError):
         _connect(addr, timeout=0.5)
+
+
+def test_scanning_entry_answers_before_the_source_names_itself_then_faults_it(net, echo):
+    """A client that waits for a reply before it names itself (a Valkey replica's PING, then REPLCONF
+    listening-port): a scanning entry relays at once, and once the token shows up, a's link faults
+    reach the connection; b's cut does not."""
+    addr = net.entry("dst", echo, scan=True)
+    net.identify("a", b"I-am-a")
+    s = _connect(addr)
+    t0 = time.monotonic()
+    s.sendall(b"PING")
+    assert _recv_within(s, 2.0) == b"PING"
+    assert time.monotonic() - t0 < 0.5  # a non-scanning entry holds a tokenless PING for its wait (1 s)
+    s.sendall(b"I-am-a")
+    assert _recv_within(s, 2.0) == b"I-am-a"
+    with net.link("b", "dst").cut():
+        s.sendall(b"still-here")
+        assert _recv_within(s, 2.0) == b"still-here"
+    with net.link("a", "dst", one_way=True).cut():
+        s.sendall(b"held")
+        assert _recv_within(s, 0.5) is None
+    assert _recv_within(s, 2.0) == b"held"
+    links = net.stats()
+    assert links[("a", "dst")]["connections"] == 1 and links[("?", "dst")]["connections"] == 0
+    assert links[("a", "dst")]["bytes"] >= len(b"still-hereheld")

@@ -141,8 +141,9 @@ def test_cluster_forms_with_every_slot_covered(vc):
     assert {m: vc.replicas_of(m) for m in vc.masters()} == {"n1": ["n4"], "n2": ["n5"], "n3": ["n6"]}
     assert vc.ready_s is not None
     links = vc.net.stats()
-    assert links and all("?" not in pair for pair in links)      # every bus connection identified
-    assert {src for src, _ in links} == set(vc.nodes)            # every node's gossip goes through it
+    # every connection identified: a replica's first bytes (PING, AUTH) count as "?" until it names itself
+    assert links and all(v["connections"] == 0 for pair, v in links.items() if "?" in pair)
+    assert {src for src, _ in links} - {"?"} == set(vc.nodes)    # every node's gossip goes through it
 
 
 def test_keys_spread_over_masters_and_hash_tags_share_a_slot(vc):
@@ -207,6 +208,31 @@ def test_resharding_while_a_client_keeps_reading(vc):
     assert errors == []
     assert all(cl.get(k) == k.upper() for k in keys)
     assert moved["keys"] > 0
+
+
+def test_each_of_two_replicas_has_its_own_faultable_replication_link():
+    """Two replicas dial their master's one announced address; each is told apart (REPLCONF
+    listening-port), so cutting one replica's link stalls it alone, and heal lets it catch up."""
+    c = valkey_cluster(masters=3, replicas_per_master=2)
+    fp = footprint(c)
+    try:
+        a, b = c.replicas_of("n1")
+        n1 = c.node_client("n1", single_connection_client=True)
+        mine = [k for k in (f"r{i}" for i in range(400)) if c.owner(k) == "n1"]
+        n1.set(mine[0], "first")
+        assert n1.wait(2, 2000) == 2
+        with c.net.link("n1", b, one_way=True).cut():
+            for k in mine:
+                n1.set(k, "x" * 100)
+            assert n1.wait(2, 700) == 1                    # only a acknowledged
+            behind = c.node_client(b, single_connection_client=True)
+            behind.execute_command("READONLY")
+            assert behind.get(mine[-1]) is None            # b stalled at the cut
+        assert n1.wait(2, 5000) == 2                       # b caught up after the cut
+        assert c.net.stats()[("n1", b)]["bytes"] > 100 * len(mine)   # the stream passed the relay
+    finally:
+        c.stop()
+    assert_gone(fp)
 
 
 def test_add_then_remove_a_master():

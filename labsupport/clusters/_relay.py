@@ -5,7 +5,8 @@ Run by ``labsupport.clusters.network``; not meant to be started by hand.
 Control: one JSON object per line on 127.0.0.1:CONTROL_PORT, one JSON answer per line:
     {"op": "listen", "dst": "b", "target": "127.0.0.1:7001", "src": "a"}  -> {"port": 40123}
         src: the one node that uses this address (a route); null: many nodes do (an entry), and each
-        connection's source is found from the tokens below.
+        connection's source is found from the tokens below. "scan": true forwards at once and names
+        the source when its token shows up (for protocols that wait for a reply before naming themselves).
     {"op": "identify", "src": "a", "token": "<base64>"}   bytes that only a's connections carry early
     {"op": "fault", "id": "f1", "kind": "cut" | "latency" | "loss", "pairs": [["a", "b"], ...],
      "ms": 50, "jitter_ms": 5, "p": 0.2, "rto_ms": 200}   pairs are directed: bytes sent by a to b
@@ -77,10 +78,13 @@ class Net:
         return best
 
     # -- relaying --------------------------------------------------------------------------------
-    async def serve(self, dst: str, target: tuple[str, int], src: str | None, reader, writer) -> None:
+    async def serve(self, dst: str, target: tuple[str, int], src: str | None, scan: bool, reader, writer) -> None:
+        """One connection. A route knows its source; an entry finds it in the first bytes, either before
+        connecting upstream (the token comes first: bus headers, HTTP heads) or, with ``scan``, while the
+        bytes already flow (a protocol that waits for an answer before it names itself)."""
+        conn = Conn(src or UNKNOWN, dst)
         first = b""
-        if src is None:
-            src = UNKNOWN
+        if src is None and not scan:
             deadline = time.monotonic() + IDENTIFY_WAIT_S
             while len(first) < IDENTIFY_BYTES and self.tokens:
                 left = deadline - time.monotonic()
@@ -93,11 +97,12 @@ class Net:
                 if not more:
                     break
                 first += more
-                src = self.identify(first)
-                if src != UNKNOWN or b"\r\n\r\n" in first:  # a token, or a whole HTTP request head without one
+                conn.src = self.identify(first)
+                if conn.src != UNKNOWN or b"\r\n\r\n" in first:  # a token, or a whole HTTP request head without one
                     break
-        self.counter(src, dst)["connections"] += 1
-        while self.effect(src, dst)[0] or self.effect(dst, src)[0]:  # a cut link: connect upstream only once it heals
+        conn.scanning = src is None and scan
+        self.counter(conn.src, dst)["connections"] += 1
+        while self.effect(conn.src, dst)[0] or self.effect(dst, conn.src)[0]:  # a cut link: connect upstream only once it heals
             await self.changed.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*target)
@@ -105,26 +110,41 @@ class Net:
             writer.transport.abort()  # the node behind is down: the caller sees what it would see directly
             return
         try:
-            await asyncio.gather(self.pipe(reader, up_writer, src, dst, first),
-                                 self.pipe(up_reader, writer, dst, src, b""))
+            await asyncio.gather(self.pipe(reader, up_writer, conn, True, first),
+                                 self.pipe(up_reader, writer, conn, False, b""))
         finally:
             for w in (writer, up_writer):
                 w.close()
 
-    async def pipe(self, reader, writer, src: str, dst: str, first: bytes) -> None:
+    def seen(self, conn: "Conn", chunk: bytes) -> None:
+        """A scanning connection's bytes so far: name its source once a token shows up."""
+        conn.head += chunk[:IDENTIFY_BYTES]
+        found = self.identify(conn.head)
+        if found != UNKNOWN:
+            self.counter(conn.src, conn.dst)["connections"] -= 1
+            conn.src, conn.scanning = found, False
+            self.counter(found, conn.dst)["connections"] += 1
+        elif len(conn.head) >= IDENTIFY_BYTES:
+            conn.scanning = False
+
+    async def pipe(self, reader, writer, conn: "Conn", forward: bool, first: bytes) -> None:
+        """Bytes one way: client to node when ``forward``. The pair is read per chunk, so faults (and a
+        source found late) reach a connection that is already open."""
         queue: asyncio.Queue = asyncio.Queue(QUEUE_CHUNKS)
-        stats = self.counter(src, dst)
+
+        def ends() -> tuple[str, str]:
+            return (conn.src, conn.dst) if forward else (conn.dst, conn.src)
 
         async def send() -> None:
             due_last, rto_run = 0.0, 0
             while True:
-                arrived, data = await queue.get()
+                arrived, data, stats = await queue.get()
                 if data is None:
                     break
                 size = len(data)
                 try:
                     while True:
-                        cut, ms, jitter, p, rto = self.effect(src, dst)
+                        cut, ms, jitter, p, rto = self.effect(*ends())
                         if not cut:
                             break
                         await self.changed.wait()
@@ -150,19 +170,24 @@ class Net:
 
         sender = asyncio.ensure_future(send())
 
+        async def put(chunk: bytes) -> None:
+            if forward and conn.scanning and chunk:
+                self.seen(conn, chunk)
+            stats = self.counter(*ends())
+            stats["held_bytes"] += len(chunk)
+            await queue.put((time.monotonic(), chunk or None, stats))
+
         def forget_queued() -> None:  # a connection that died while its bytes were held: they are gone
             while not queue.empty():
-                _arrived, data = queue.get_nowait()
+                _arrived, data, stats = queue.get_nowait()
                 stats["held_bytes"] -= len(data or b"")
 
         try:
             if first:
-                stats["held_bytes"] += len(first)
-                await queue.put((time.monotonic(), first))
+                await put(first)
             while True:
                 chunk = await reader.read(CHUNK)
-                stats["held_bytes"] += len(chunk)
-                await queue.put((time.monotonic(), chunk or None))
+                await put(chunk)
                 if not chunk:
                     break
             await sender
@@ -170,6 +195,13 @@ class Net:
             sender.cancel()
         finally:
             forget_queued()
+
+
+class Conn:
+    """The two ends of one relayed connection; ``src`` may be learnt after it opened."""
+
+    def __init__(self, src: str, dst: str):
+        self.src, self.dst, self.head, self.scanning = src, dst, b"", False
 
 
 class Relay:
@@ -182,9 +214,9 @@ class Relay:
         net = self.net
         if op == "listen":
             host, _, port = msg["target"].rpartition(":")
-            target, dst, src = (host, int(port)), msg["dst"], msg.get("src")
+            target, dst, src, scan = (host, int(port)), msg["dst"], msg.get("src"), bool(msg.get("scan"))
             server = await asyncio.start_server(
-                lambda r, w: net.serve(dst, target, src, r, w), HOST, msg.get("port", 0))
+                lambda r, w: net.serve(dst, target, src, scan, r, w), HOST, msg.get("port", 0))
             self.servers.append(server)
             return {"port": server.sockets[0].getsockname()[1]}
         if op == "identify":

@@ -138,22 +138,25 @@ class Network:
                 self._relay = Relay(self.name).start()
         return self._relay.call(msg)
 
-    def _listen(self, dst: str, target: str, src: str | None) -> str:
+    def _listen(self, dst: str, target: str, src: str | None, scan: bool = False) -> str:
         if ":" not in str(target):
             raise ValueError(f"target {target!r}: give the node's 'host:port' address")
         self.nodes.add(dst)
         if src is not None:
             self.nodes.add(src)
-        port = self._call({"op": "listen", "dst": dst, "target": str(target), "src": src})["port"]
+        port = self._call({"op": "listen", "dst": dst, "target": str(target), "src": src, "scan": scan})["port"]
         return f"127.0.0.1:{port}"
 
     def route(self, src, dst, target: str) -> str:
         """An address through which ``src`` (only) reaches ``dst`` at ``target``."""
         return self._listen(_name(dst), target, _name(src))
 
-    def entry(self, dst, target: str) -> str:
-        """One address through which every node reaches ``dst``; sources are told apart by ``identify``."""
-        return self._listen(_name(dst), target, None)
+    def entry(self, dst, target: str, scan: bool = False) -> str:
+        """One address through which every node reaches ``dst``; sources are told apart by ``identify``.
+        ``scan``: forward at once and name the source when its token appears (a protocol that waits for
+        a reply before it names itself, like a Valkey replica's PING before REPLCONF listening-port);
+        until then its bytes pass unfaulted."""
+        return self._listen(_name(dst), target, None, scan)
 
     def identify(self, src, token: bytes) -> None:
         """Connections whose first bytes contain ``token`` (earliest match wins) come from ``src``."""

@@ -25,14 +25,13 @@ nodes directly. What goes through ``net`` (and so can be cut, delayed, partition
 - valkey_cluster: the cluster bus. Each node's bus is announced as ``net.entry(node, bus)``
   (``cluster-announce-bus-port``, and MEET names it), so gossip spreads the relay's address;
   every bus message starts with a header that holds the sender's 40-character node id (bytes
-  40-80), which ``net.identify`` uses to tell sources apart. Replication: a replica dials its
-  master's announced port, opening with a bare PING, so an entry cannot tell replicas apart;
-  with one replica per master (the default) each node of a pair announces
-  ``net.route(partner, node, ...)`` (``cluster-announce-port``; clients get the real port from
-  ``cluster-announce-client-port``), and replication runs through the network both ways round,
-  before and after a failover. With more replicas per master, or after add/remove re-pairs nodes,
-  replication of the unpaired nodes is direct. Classic MIGRATE goes through ``net.route``; the
-  Valkey 9 atomic migration dials the source's announced port (a pair's route).
+  40-80), which ``net.identify`` uses to tell sources apart. Replication: each node announces
+  ``net.entry(node, ..., scan=True)`` as its port for peers (``cluster-announce-port``; clients
+  get the real port from ``cluster-announce-client-port``). A replica dials it, opens with a bare
+  PING and names itself in ``REPLCONF listening-port``, its token; from then on its replication
+  link can be faulted, for any number of replicas and after failovers, adds and removes. Classic
+  MIGRATE goes through ``net.route``; the Valkey 9 atomic migration dials the source's announced
+  entry (its source shows as "?" unless its first bytes carry a token).
 
 Readiness is probed, never slept: every node says cluster_state:ok with all 16384 slots ok, every
 node knows every other, every replica's link is up. ``ready_s`` is that time, measured. Masters
@@ -297,6 +296,11 @@ def valkey_replicas(replicas: int = 2, name: str | None = None, **config) -> Val
     return ValkeyReplicas(replicas, name, **config).start()
 
 
+def _listening_port_token(port: int) -> bytes:
+    """What a replica sends its master early on, as RESP: ``REPLCONF listening-port <port>``."""
+    return b"$14\r\nlistening-port\r\n$%d\r\n%d\r\n" % (len(str(port)), port)
+
+
 # -- Valkey Cluster ----------------------------------------------------------------------------------
 class ValkeyCluster(Cluster):
     """Valkey Cluster: masters own hash slots, replicas follow them, the bus runs through ``net``."""
@@ -319,7 +323,6 @@ class ValkeyCluster(Cluster):
                        "repl_diskless_sync_delay": 0, "repl_diskless_load": "swapdb",
                        "cluster_node_timeout": node_timeout_ms, **config}
         self.ids: dict[str, str] = {}      # node name -> 40-char node id
-        self.partner: dict[str, str] = {}  # master <-> its one replica: replication runs on this route
         self._masters0, self._rpm = masters, replicas_per_master
         self._count = 0
 
@@ -347,21 +350,24 @@ class ValkeyCluster(Cluster):
 
     def _wire(self, name: str) -> None:
         """Announce the node's bus as the network's entry for it, and identify its bus connections
-        by its node id (bytes 40-80 of every bus message's header). A node paired with a replica
-        (or a master) announces, for peers, the route from that partner: replication goes through it."""
+        by its node id (bytes 40-80 of every bus message's header). Its data port is announced, for
+        peers, as a scanning entry: a replica opens with a bare PING and names itself a moment later
+        in ``REPLCONF listening-port <its port>``, so replication goes through the network too."""
         node = self.nodes[name]
         if getattr(node, "bus_relay_port", None) is None:
             node.bus_relay_port = int(self.net.entry(name, f"{HOST}:{node.bus_port}").rsplit(":", 1)[1])
         cfg = {"cluster-announce-bus-port": node.bus_relay_port}
-        partner = self.partner.get(name)
-        if partner and self._client_port_split:
-            # peers (the replica, slot migration) dial the announced port; clients the client port
-            cfg["cluster-announce-port"] = int(self.net.route(partner, name, node.address).rsplit(":", 1)[1])
+        if self._client_port_split:
+            # peers (replicas, slot migration) dial the announced port; clients the client port
+            if getattr(node, "data_relay_port", None) is None:
+                node.data_relay_port = int(self.net.entry(name, node.address, scan=True).rsplit(":", 1)[1])
+            cfg["cluster-announce-port"] = node.data_relay_port
             cfg["cluster-announce-client-port"] = node.port
         for k, v in cfg.items():
             node.cmd("CONFIG", "SET", k, v)
             node.config[k.replace("-", "_")] = v  # kept for restarts
         self.net.identify(name, self.ids[name].encode())
+        self.net.identify(name, _listening_port_token(node.port))
 
     def start(self) -> "ValkeyCluster":
         self._clock_start()
@@ -371,9 +377,6 @@ class ValkeyCluster(Cluster):
             for n in masters + replicas:  # the relay starts while the nodes boot
                 node = self.nodes[n]
                 node.bus_relay_port = int(self.net.entry(n, f"{HOST}:{node.bus_port}").rsplit(":", 1)[1])
-            if self._rpm == 1:
-                for m, r in zip(masters, replicas):
-                    self.partner[m], self.partner[r] = r, m
             for n in masters + replicas:
                 self._booted(n)
                 self._wire(n)
@@ -663,11 +666,8 @@ class ValkeyCluster(Cluster):
         return name
 
     def add_replica(self, of: str) -> str:
-        """Start a node and make it a replica of ``of`` (through the network when ``of`` had none)."""
+        """Start a node and make it a replica of ``of`` (replication through the network)."""
         name = self._new_node()
-        if of not in self.partner and not self.replicas_of(of):
-            self.partner[of], self.partner[name] = name, of
-            self._wire(of)
         self._wire(name)
         self._meet(self.nodes[of], name)
         self._wait_known(self.running())
