@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from labsupport.resilience.retry import RetryBudget, backoff, call_with_retries
+from labsupport.resilience.retry import RetryBudget, WindowRetryBudget, backoff, call_with_retries
 
 
 def test_exponential_doubles_up_to_the_cap_and_full_jitter_stays_below_it():
@@ -48,3 +48,48 @@ def test_call_with_retries_stops_on_success_and_after_the_last_attempt():
         return 503
 
     assert asyncio.run(call_with_retries(down, "none", random.Random(), attempts=4)) == (503, 4)
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_window_budget_allows_the_floor_then_its_share_of_recent_requests():
+    clock = _Clock()
+    b = WindowRetryBudget(ratio=0.1, floor=3, window_s=10, clock=clock)
+    assert [b.can_retry() for _ in range(4)] == [True, True, True, False]  # no traffic yet: the floor only
+    for _ in range(100):
+        clock.t += 0.05
+        b.on_request()
+    allowed = sum(b.can_retry() for _ in range(50))
+    assert allowed == 10, allowed  # 3 + 10% of 100 requests, minus the 3 already spent in the window
+
+
+def test_window_budget_forgets_old_traffic():
+    """An hour of healthy traffic must not buy a burst of retries in a later outage (RetryBudget would)."""
+    clock = _Clock()
+    window, tokens = WindowRetryBudget(ratio=0.1, floor=2, window_s=10, clock=clock), RetryBudget(ratio=0.1, initial=2)
+    for _ in range(10_000):
+        clock.t += 0.36  # an hour
+        window.on_request()
+        tokens.on_request()
+    clock.t += 11  # the outage starts after 11 quiet seconds
+    assert sum(window.can_retry() for _ in range(500)) == 2
+    assert sum(tokens.can_retry() for _ in range(500)) == 500
+
+
+def test_call_with_retries_respects_the_budget_and_the_deadline():
+    import time
+
+    async def down():
+        return 503
+
+    b = WindowRetryBudget(ratio=0.0, floor=1)
+    assert asyncio.run(call_with_retries(down, "none", random.Random(), attempts=5, budget=b)) == (503, 2)
+    assert b.denied == 1
+    gone = time.monotonic() - 1  # the caller gave up a second ago: no retry starts
+    assert asyncio.run(call_with_retries(down, "none", random.Random(), attempts=5, deadline=gone)) == (503, 1)

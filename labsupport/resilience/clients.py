@@ -4,6 +4,7 @@
     rows[0] -> {"t": 1767..., "status": 200, "retry_after": None, "replica": "resilience_api-0"}
     sleep_until(t_wall)                                   # wait for a wall-clock instant (a window edge)
     admitted_within(rows, span_s=1.0)                     # most 200s in any span of that length
+    rows = await users(chain.url, n=5, deadline_s=1.0)    # users who give up after 1 s (chain lab)
 """
 
 from __future__ import annotations
@@ -121,3 +122,31 @@ async def open_loop(url: str, rate_per_s: float, duration_s: float, deadline_s: 
             return {"t": at, "status": status, "latency_s": time.perf_counter() - sent}
 
         return await asyncio.gather(*(one(at) for at in gaps))
+
+
+async def users(url: str, n: int, deadline_s: float, rate_per_s: float | None = None,
+                send_deadline: bool = False, prefix: str = "u") -> list[dict]:
+    """``n`` users each send one GET ``url`` with ``X-Request-Id: <prefix><i>`` and give up after ``deadline_s``
+    (all at once, or ``rate_per_s`` apart); ``send_deadline`` also tells the server the time left
+    (``X-Deadline-Ms``). Per user: id, wall-clock sent and end, status (0 = gave up), wait_s."""
+    import asyncio  # noqa: PLC0415
+
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(timeout=deadline_s, limits=limits) as http:
+        start = time.perf_counter()
+
+        async def one(i):
+            if rate_per_s:
+                await asyncio.sleep(max(0.0, start + i / rate_per_s - time.perf_counter()))
+            headers = {"X-Request-Id": f"{prefix}{i}"}
+            if send_deadline:
+                headers["X-Deadline-Ms"] = f"{deadline_s * 1000:.0f}"
+            sent, t0 = time.time(), time.perf_counter()
+            try:
+                status = (await http.get(url, headers=headers)).status_code
+            except httpx.TimeoutException:
+                status = 0
+            wait = time.perf_counter() - t0
+            return {"id": f"{prefix}{i}", "t_sent": sent, "t_end": sent + wait, "status": status, "wait_s": wait}
+
+        return await asyncio.gather(*(one(i) for i in range(n)))
