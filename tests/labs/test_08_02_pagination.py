@@ -33,3 +33,19 @@ def test_offset_skips_under_deletes_and_repeats_under_inserts_cursor_neither(lab
 def test_only_the_cursor_as_issued_is_accepted(lab_results):
     status = lab_results(LAB)["cursor_status"]
     assert status == {"as issued": 200, "contents edited": 400, "signed with another key": 400, "garbage": 400}
+
+
+def test_fastapi_pagination_serves_the_same_items_and_pays_a_full_count_for_total(lab_results):
+    """fastapi-pagination's Page (psycopg adapter) on the same table: same items as ours; its total is a
+    count(*) over the whole index on every request, so even page 1 costs far more than our page 1."""
+    r = lab_results(LAB)
+    assert r["library_items_identical"] is True
+    assert r["library_page_fields"] == ["items", "page", "pages", "size", "total"] and r["library_total"] == 1_000_000
+    pages = r["library_pages_deepest"]
+    assert 0.8 < pages["page (LIMIT/OFFSET)"] / pages["ours, offset"] < 1.25, pages   # the same OFFSET query
+    assert pages["total (count(*))"] > 100 * pages["ours, cursor"], pages
+    assert pages["total (count(*))"] > 0.5 * pages["ours, offset"], pages             # about the whole index
+    assert r["library_page1_ms_ratio"] > 5, r["library_ms"]
+    ms = r["library_ms"]
+    assert ms["library without total, page 9,001"] < ms["library, page 9,001"], ms
+    assert r["library_deep_vs_cursor_ms_ratio"] > 10, ms

@@ -23,3 +23,27 @@ def test_a_crash_returns_a_request_id_found_in_the_log_and_no_trace(lab_results)
     r = lab_results(LAB)
     assert r["crash_status"] == {"v1": 500, "v2": 500}
     assert r["crash_leaks_trace"] is False and r["crash_request_id_in_log"] is True
+
+
+def test_the_contract_diff_finds_v2s_two_breaking_changes_and_nothing_in_v1_against_itself(lab_results):
+    """labsupport.openapi_diff on the running app's /openapi.json, v1's operations against v2's."""
+    r = lab_results(LAB)
+    assert r["openapi_self_diff_count"] == 0
+    assert r["openapi_breaking_count"] == 2, r["openapi_breaking_changes"]
+    assert r["openapi_breaking_kinds"] == ["request-field-added-required", "response-field-removed"]
+    assert sorted(r["openapi_breaking_changes"]) == ["request body /features: request-field-added-required",
+                                                     "response 200 /churn_probability: response-field-removed"]
+    assert {"request-field-added-optional", "response-field-added"} <= set(r["openapi_nonbreaking_kinds"])
+    assert r["v1_body_on_v2_status"] == 422                       # the verdict, checked against the server
+
+
+def test_the_problem_details_library_names_every_field_but_leaks_the_exception_text(lab_results):
+    """fastapi-problem-details on the same /v2/predict: right media type and fields, no trace, but the
+    500's detail is the exception message and there is no request id; ours has an id and no text."""
+    r = lab_results(LAB)
+    lib, ours = r["problem_compare"]["fastapi-problem-details"], r["problem_compare"]["hand-written (v2)"]
+    assert r["library_fields_named"] == 3 == ours["wrong fields named with their value"]
+    assert all(v.startswith("application/problem+json") for v in r["library_media_types"].values())
+    assert r["library_leaks_trace"] is False and ours["stack trace in the 500"] is False
+    assert r["library_leaks_exception_text"] is True and ours["exception text in the 500"] is False
+    assert r["library_request_id"] is False and ours["500 request id found in the log"] is True
