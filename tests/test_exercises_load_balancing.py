@@ -68,7 +68,8 @@ def test_sim_p2c_p99_right_and_wrong():
 
     tokens = lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
     def run(policy):
-        return lb.simulate(policy, tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+        cfg = lb.LBConfig(tokens, policy=policy, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7)
+        return lb.simulate(cfg).p99_ms
 
     assert grade("load-balancing.sim-p2c-p99", run("p2c"))
     fb = grade("load-balancing.sim-p2c-p99", run("random"))

@@ -1,67 +1,70 @@
-"""labsupport.sim.cache: exact eviction policies and the TTL staleness model, and the replay of the same
-workload on a real Redis (labsupport.drivers.cache_replay)."""
+"""labsupport.sim.cache: exact eviction policies, and the replay of the same workload on a real Redis
+(labsupport.drivers.cache_replay)."""
 
 import numpy as np
 import pytest
 
 from labsupport.drivers import cache_replay
-from labsupport.sim import cache as sim
+from labsupport.sim.cache import POLICIES, CacheConfig, simulate
 from labsupport.workload import drifting_requests, zipf_probabilities, zipf_requests
 
 
 def test_lru_evicts_least_recently_used():
     """Capacity 2: after a b a c, b (not a) was evicted."""
-    hits = sim.simulate(["a", "b", "a", "c", "a", "b"], 2, "lru")
+    hits = simulate(CacheConfig(["a", "b", "a", "c", "a", "b"], 2, "lru")).hit
     assert hits.tolist() == [False, False, True, False, True, False]
 
 
 def test_lfu_evicts_least_frequently_used():
     """Capacity 2: a is used twice, b once; c evicts b, so a still hits."""
-    hits = sim.simulate(["a", "a", "b", "c", "a", "b"], 2, "lfu")
+    hits = simulate(CacheConfig(["a", "a", "b", "c", "a", "b"], 2, "lfu")).hit
     assert hits.tolist() == [False, True, False, False, True, False]
 
 
 def test_lfu_breaks_ties_by_recency():
     """Equal counts: the least recently used of them goes."""
-    hits = sim.simulate(["a", "b", "c", "b"], 2, "lfu")
+    hits = simulate(CacheConfig(["a", "b", "c", "b"], 2, "lfu")).hit
     assert hits.tolist() == [False, False, False, True]
 
 
 def test_ttl_with_equal_ttls_is_fifo():
     """Equal TTLs: the oldest insert is evicted even if it was just read."""
     reqs = ["a", "b", "a", "c", "a"]
-    assert sim.simulate(reqs, 2, "ttl").tolist() == [False, False, True, False, False]
-    assert sim.simulate(reqs, 2, "fifo").tolist() == sim.simulate(reqs, 2, "ttl").tolist()
+    ttl = simulate(CacheConfig(reqs, 2, "ttl")).hit.tolist()
+    assert ttl == [False, False, True, False, False]
+    assert simulate(CacheConfig(reqs, 2, "fifo")).hit.tolist() == ttl
 
 
 def test_ttl_evicts_the_soonest_expiry():
     """Per-key TTLs: the key that expires first is the victim."""
     reqs = ["a", "b", "c", "a", "b"]
     ttls = [100, 1, 100, 100, 100]           # b expires soonest
-    assert sim.simulate(reqs, 2, "ttl", ttl_ticks=ttls).tolist() == [False, False, False, True, False]
+    hits = simulate(CacheConfig(reqs, 2, "ttl", ttl_ticks=ttls)).hit
+    assert hits.tolist() == [False, False, False, True, False]
 
 
 def test_big_cache_only_misses_first_sightings():
     """Capacity above the number of keys: misses = distinct keys, for every policy."""
     reqs = zipf_requests(3000, 200, seed=1)
-    for policy in sim.POLICIES:
-        hits = sim.simulate(reqs, 500, policy)
+    for policy in POLICIES:
+        hits = simulate(CacheConfig(reqs, 500, policy)).hit
         assert (~hits).sum() == len(set(reqs.tolist())), policy
 
 
 def test_lfu_beats_lru_beats_random_on_zipf():
     """Stable popularity: exact LFU > exact LRU > random eviction."""
     reqs = zipf_requests(20000, 2000, skew=1.0, seed=42)
-    lfu, lru, rnd = (sim.hit_rate(reqs, 200, p) for p in ("lfu", "lru", "random"))
+    lfu, lru, rnd = (simulate(CacheConfig(reqs, 200, p)).hit_rate for p in ("lfu", "lru", "random"))
     assert lfu > lru + 0.03 and lru > rnd + 0.01
 
 
 def test_sampled_lru_goes_from_random_to_lru():
     """samples=1 is random eviction; many samples approach exact LRU."""
     reqs = np.concatenate(drifting_requests(6, 1500, 400, 200, seed=42))
-    exact, rnd = sim.hit_rate(reqs, 500, "lru"), sim.hit_rate(reqs, 500, "random", seed=3)
-    one = sim.hit_rate(reqs, 500, "sampled-lru", samples=1, seed=3)
-    many = sim.hit_rate(reqs, 500, "sampled-lru", samples=20, seed=3)
+    exact = simulate(CacheConfig(reqs, 500, "lru")).hit_rate
+    rnd = simulate(CacheConfig(reqs, 500, "random", seed=3)).hit_rate
+    one = simulate(CacheConfig(reqs, 500, "sampled-lru", samples=1, seed=3)).hit_rate
+    many = simulate(CacheConfig(reqs, 500, "sampled-lru", samples=20, seed=3)).hit_rate
     assert one == pytest.approx(rnd, abs=0.02)
     assert abs(many - exact) < 0.02 < exact - one
 
@@ -69,29 +72,16 @@ def test_sampled_lru_goes_from_random_to_lru():
 def test_drifting_popularity_hurts_lfu():
     """Moving hot set: LRU keeps up, LFU keeps yesterday's keys."""
     reqs = np.concatenate(drifting_requests(6, 1500, 400, 200, seed=42))
-    assert sim.hit_rate(reqs, 500, "lru") > sim.hit_rate(reqs, 500, "lfu") + 0.3
+    lru, lfu = (simulate(CacheConfig(reqs, 500, p)).hit_rate for p in ("lru", "lfu"))
+    assert lru > lfu + 0.3
 
 
 def test_bad_arguments_are_refused():
     """Unknown policy and a zero-size cache raise ValueError."""
     with pytest.raises(ValueError):
-        sim.simulate([1, 2], 2, "mru")
+        simulate(CacheConfig([1, 2], 2, "mru"))
     with pytest.raises(ValueError):
-        sim.simulate([1, 2], 0, "lru")
-
-
-def test_staleness_model_matches_simulation():
-    """The closed form and the seeded simulation agree, and staleness grows with the TTL."""
-    last = -1.0
-    for ttl in (0.05, 0.2, 1.0, 3.0):
-        s = sim.ttl_staleness(ttl, update_rate_per_s=1.0, read_rate_per_s=10.0, n_keys=30, duration_s=30,
-                              seed=1)
-        assert s["stale_fraction"] == pytest.approx(sim.stale_fraction_formula(ttl, 1.0, 10.0), abs=0.03)
-        assert s["stale_fraction"] > last
-        last = s["stale_fraction"]
-    same = sim.ttl_staleness(0.5, 1.0, 10.0, n_keys=5, duration_s=10, seed=3)
-    assert same == sim.ttl_staleness(0.5, 1.0, 10.0, n_keys=5, duration_s=10, seed=3)
-    assert sim.stale_fraction_formula(0.0, 1.0, 10.0) == 0.0
+        simulate(CacheConfig([1, 2], 0, "lru"))
 
 
 def test_replay_on_a_real_redis_matches_an_unbounded_cache():
@@ -102,7 +92,7 @@ def test_replay_on_a_real_redis_matches_an_unbounded_cache():
         client = r.client()
         reqs = zipf_requests(2000, 300, seed=5)
         real = cache_replay.replay(client, reqs, "v" * 100, batch=128)
-        assert np.array_equal(real, sim.simulate(reqs, 10_000, "lru"))
+        assert np.array_equal(real, simulate(CacheConfig(reqs, 10_000, "lru")).hit)
         assert cache_replay.bytes_per_key(client, "v" * 1000, n=200) > 1000
         assert client.dbsize() == len(set(reqs.tolist()))   # the size probe cleaned up after itself
 
@@ -111,13 +101,32 @@ def test_perfect_lfu_remembers_counts_of_evicted_keys():
     """Capacity 2: a is evicted with count 1, comes back, is evicted again. In-cache LFU restarts a at 1
     each time and misses its third request; perfect LFU remembers a's count (now 2) and keeps it."""
     reqs = ["a", "b", "b", "c", "a", "c", "a"]
-    assert not sim.simulate(reqs, 2, "lfu")[-1]
-    assert sim.simulate(reqs, 2, "perfect-lfu")[-1]
+    assert not simulate(CacheConfig(reqs, 2, "lfu")).hit[-1]
+    assert simulate(CacheConfig(reqs, 2, "perfect-lfu")).hit[-1]
 
 
 def test_perfect_lfu_is_closer_to_the_ideal_static_cache_on_zipf():
     """Stable Zipf: perfect LFU >= in-cache LFU, and both stay below the top-k probability mass."""
     reqs = zipf_requests(12_000, 5_000, skew=1.0, seed=42)
     ideal = float(zipf_probabilities(5_000, 1.0)[:100].sum())
-    lfu, perfect = sim.hit_rate(reqs, 100, "lfu"), sim.hit_rate(reqs, 100, "perfect-lfu")
+    lfu = simulate(CacheConfig(reqs, 100, "lfu")).hit_rate
+    perfect = simulate(CacheConfig(reqs, 100, "perfect-lfu")).hit_rate
     assert lfu + 0.01 < perfect <= ideal + 0.02
+
+
+def test_hit_rate_skips_the_warmup_and_counts_add_up():
+    """hit_rate leaves out the first ``warmup`` fraction (the cold start); hits count only after it."""
+    reqs = zipf_requests(4000, 1000, skew=1.0, seed=2)
+    r = simulate(CacheConfig(reqs, 100, "lru", warmup=0.5))
+    assert r.requests == 2000 and r.hits == int(r.hit[2000:].sum())
+    assert r.hit_rate == pytest.approx(r.hits / 2000)
+    assert r.hit_rate > simulate(CacheConfig(reqs, 100, "lru", warmup=0)).hit_rate  # cold start misses more
+
+
+def test_same_numbers_as_before_the_config_refactor():
+    """Seeded outputs recorded with the old ``simulate(requests, capacity, policy)`` API (hits per policy,
+    5,000 Zipf requests over 1,000 keys, 100 cached). If this fails, the eviction code changed."""
+    reqs = zipf_requests(5000, 1000, 1.0, seed=42)
+    got = {p: int(simulate(CacheConfig(reqs, 100, p, seed=3)).hit.sum()) for p in POLICIES}
+    assert got == {"lru": 2875, "lfu": 3234, "perfect-lfu": 3300, "ttl": 2619, "fifo": 2619, "random": 2630,
+                   "sampled-lru": 2836}

@@ -69,9 +69,9 @@ def sim_p2c_p99(answer):
     from ..workload import lognormal_tokens  # noqa: PLC0415
 
     tokens = lognormal_tokens(3000, mean=100, sigma=1.5, seed=7)
-    expected = lb.simulate("p2c", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
-    random_p99 = lb.simulate("random", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
-    lc_p99 = lb.simulate("least_conn", tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7).p99_ms
+    cfg = lb.LBConfig(tokens, n_servers=20, lanes=1, token_ms=1.0, load=0.8, seed=7)  # the lab's exercise
+    p99 = {p: r.p99_ms for p, r in lb.compare(cfg, ["p2c", "random", "least_conn"]).items()}
+    expected, random_p99, lc_p99 = p99["p2c"], p99["random"], p99["least_conn"]
     return close_to(answer, expected, rel=0.02, unit=" ms", hints={
         random_p99: "That is the p99 of 'random'; the exercise asks for 'p2c'.",
         lc_p99: "That is the p99 of 'least_conn'; the exercise asks for 'p2c'.",

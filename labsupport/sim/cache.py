@@ -1,19 +1,16 @@
 """Exact cache simulations: the yardstick the real Redis runs are held against.
 
     reqs = workload.zipf_requests(n_requests=20_000, n_keys=5_000, skew=1.0, seed=42)   # labsupport.workload
-    hit_rate(reqs, capacity=500, policy="lru")        # exact LRU
-    hit_rate(reqs, capacity=500, policy="lfu")        # in-cache LFU (a key's count is forgotten on eviction; ties: LRU)
-    hit_rate(reqs, capacity=500, policy="perfect-lfu")  # perfect LFU (counts every key ever seen, evicted or not)
-    hit_rate(reqs, capacity=500, policy="ttl")        # evict the soonest expiry (equal TTLs: oldest insert)
-    hit_rate(reqs, capacity=500, policy="random", seed=1)
-    hit_rate(reqs, capacity=500, policy="sampled-lru", samples=5, seed=1)   # Redis-style: oldest of N sampled
-    hits = simulate(reqs, capacity=500, policy="lru")  # one bool per request
-    ttl_staleness(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0, n_keys=50, duration_s=60, seed=42)
-    stale_fraction_formula(ttl_s=0.5, update_rate_per_s=1.0, read_rate_per_s=10.0)  # the same, closed form
+    r = simulate(CacheConfig(reqs, capacity=500, policy="lru"))   # exact LRU
+    r.hit_rate (after the first ``warmup`` fraction), r.hits, r.hit (one bool per request)
+    policy="lfu"           # in-cache LFU (a key's count is forgotten on eviction; ties: LRU)
+    policy="perfect-lfu"   # perfect LFU (counts every key ever seen, evicted or not)
+    policy="ttl"           # evict the soonest expiry (``ttl_ticks``; equal TTLs: oldest insert)
+    policy="random", seed=1;  policy="sampled-lru", samples=5, seed=1   # Redis-style: oldest of N sampled
 
 Time is counted in requests (one tick per request). Why each policy wins or loses is in the chapter
 ``book/06-caching.md``; the labs in ``labs/06-caching`` replay the same workloads on a real server
-(``labsupport.drivers.cache_replay``).
+(``labsupport.drivers.cache_replay``). TTL staleness (reads of old values) is ``sim.staleness``.
 """
 
 from __future__ import annotations
@@ -21,10 +18,32 @@ from __future__ import annotations
 import heapq
 import random
 from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
 POLICIES = ("lru", "lfu", "perfect-lfu", "ttl", "fifo", "random", "sampled-lru")
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """A request stream replayed through one cache of ``capacity`` keys (cache-aside)."""
+    requests: np.ndarray | list = field(repr=False)  # key ids, or any hashable keys, in order
+    capacity: int                        # keys the cache holds
+    policy: str = "lru"                  # one of POLICIES
+    seed: int = 0                        # random picks of "random" and "sampled-lru"
+    samples: int = 5                     # "sampled-lru": keys sampled per eviction
+    ttl_ticks: np.ndarray | list | None = field(default=None, repr=False)  # "ttl": one TTL per request
+    warmup: float = 0.25                 # fraction of requests left out of ``hit_rate`` (the cold start)
+
+
+@dataclass
+class CacheResult:
+    policy: str
+    hit: np.ndarray = field(repr=False)  # one bool per request, True where it hit
+    hits: int = 0                        # hits after the warm-up
+    requests: int = 0                    # requests after the warm-up
+    hit_rate: float = 0.0                # hits / requests, after the warm-up
 
 
 # -- the caches ----------------------------------------------------------------------------------
@@ -73,17 +92,21 @@ class _LFU:
             self.min_count = min(self.buckets)
 
 
-def simulate(requests, capacity: int, policy: str = "lru", seed: int = 0, samples: int = 5,
-             ttl_ticks=None) -> np.ndarray:
-    """Replay ``requests`` (key ids, or any hashable keys) through a cache of ``capacity`` keys.
-
-    Returns one bool per request, True where it hit.
+def simulate(cfg: CacheConfig) -> CacheResult:
+    """Replay ``cfg.requests`` through a cache of ``cfg.capacity`` keys.
 
     A miss inserts the key (cache-aside), evicting one key first when the cache is full.
     ``ttl_ticks`` (one per request, optional) sets each inserted key's TTL for ``policy="ttl"``;
     left out, every key gets the same TTL and "ttl" evicts the oldest insert (FIFO). Nothing expires
     by itself here: the TTL only decides who is evicted (as Redis ``volatile-ttl`` does).
     """
+    hits = _replay(cfg.requests, cfg.capacity, cfg.policy, cfg.seed, cfg.samples, cfg.ttl_ticks)
+    after = hits[int(len(hits) * cfg.warmup):]
+    return CacheResult(cfg.policy, hits, int(after.sum()), len(after), float(after.mean()))
+
+
+def _replay(requests, capacity: int, policy: str, seed: int, samples: int, ttl_ticks) -> np.ndarray:
+    """One bool per request, True where it hit."""
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
     if capacity < 1:
@@ -152,54 +175,3 @@ def simulate(requests, capacity: int, policy: str = "lru", seed: int = 0, sample
             keys.append(k)
             last_used[k] = i
     return hits
-
-
-def hit_rate(requests, capacity: int, policy: str = "lru", warmup: float = 0.25, **kw) -> float:
-    """Fraction of hits, ignoring the first ``warmup`` fraction of requests (the cold start)."""
-    hits = simulate(requests, capacity, policy, **kw)
-    return float(hits[int(len(hits) * warmup):].mean())
-
-
-# -- TTL and staleness ---------------------------------------------------------------------------
-def ttl_staleness(ttl_s: float, update_rate_per_s: float, read_rate_per_s: float, n_keys: int = 50,
-                  duration_s: float = 60.0, seed: int = 42) -> dict:
-    """Cache-aside with a TTL over a source that changes: what fraction of reads return an old value?
-
-    Each key is updated at random (Poisson, ``update_rate_per_s``) and read at random
-    (Poisson, ``read_rate_per_s``). A read hits when the cached copy is younger than ``ttl_s``;
-    it is stale when the source changed after the copy was fetched. Returns
-    ``{"stale_fraction", "hit_rate", "reads"}`` over all reads.
-    """
-    rng = np.random.default_rng(seed)
-    reads = stale = hits = 0
-    for _ in range(n_keys):
-        n_updates, n_reads = int(duration_s * update_rate_per_s * 2) + 10, int(duration_s * read_rate_per_s * 2) + 10
-        updates = np.cumsum(rng.exponential(1 / update_rate_per_s, n_updates))
-        read_times = np.cumsum(rng.exponential(1 / read_rate_per_s, n_reads))
-        read_times = read_times[read_times < duration_s]
-        fetched_at = None
-        for t in read_times:
-            reads += 1
-            if fetched_at is not None and t - fetched_at < ttl_s:
-                hits += 1
-                # stale if an update landed in (fetched_at, t]
-                j = np.searchsorted(updates, fetched_at, side="right")
-                if j < len(updates) and updates[j] <= t:
-                    stale += 1
-            else:
-                fetched_at = t
-    return {"stale_fraction": stale / reads if reads else 0.0, "hit_rate": hits / reads if reads else 0.0,
-            "reads": reads}
-
-
-def stale_fraction_formula(ttl_s: float, update_rate_per_s: float, read_rate_per_s: float) -> float:
-    """A back-of-envelope estimate: a copy lives ``ttl_s``; a read lands at a uniform age inside it.
-
-    P(stale | hit) = 1 - (1 - exp(-u*T)) / (u*T) for update rate u; hits are about r*T / (1 + r*T)
-    of reads when reads arrive at rate r (one miss starts each copy, the next r*T reads hit).
-    """
-    u, r, t = update_rate_per_s, read_rate_per_s, ttl_s
-    if t <= 0:
-        return 0.0
-    p_stale_hit = 1 - (1 - np.exp(-u * t)) / (u * t)
-    return float(p_stale_hit * (r * t) / (1 + r * t))

@@ -1,7 +1,8 @@
 """A seeded simulation of a CDN: users in four regions, one origin, an edge cache near each region.
 
     cfg = CDNConfig(seed=42)                        # regions, round trips, popularity, capacity (fields)
-    res = simulate(cfg, use_edge=True)              # one run from empty edges (a cold start)
+    res = simulate(cfg)                             # one run from empty edges (a cold start)
+    origin_only = simulate(replace(cfg, use_edge=False))  # the same traffic, every user to the origin
     warm = simulate(replace(cfg, warmup_s=3600))    # edges first filled by an hour of the same traffic
     res.latency_ms["ap-tokyo"], res.hit_rate()["ap-tokyo"], res.percentiles(), res.origin_requests
     download_time_s(size_mb=4000, rtt_ms=160)       # a big file over one TCP connection
@@ -44,9 +45,10 @@ REGIONS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class CDNConfig:
     regions: tuple = REGIONS
+    use_edge: bool = True                # False: no CDN, every round trip crosses to the origin
     duration_s: float = 120.0            # measured traffic, in seconds
     warmup_s: float = 0.0                # traffic replayed into each edge before (not timed): 0 = cold start
     n_objects: int = 10_000              # images, scripts, small files (each fits in one TCP window)
@@ -123,9 +125,10 @@ def _draws(draw, batch: int = 65_536):
         yield from draw(batch).tolist()
 
 
-def simulate(cfg: CDNConfig | None = None, use_edge: bool = True) -> CDNResult:
+def simulate(cfg: CDNConfig | None = None) -> CDNResult:
     """Run the CDN for ``cfg.duration_s`` seconds of traffic (simulated time, in ms inside)."""
     cfg = cfg or CDNConfig()
+    use_edge = cfg.use_edge
     env = simpy.Environment()
     origin = simpy.Resource(env, capacity=cfg.origin_workers)
     rng = np.random.default_rng([cfg.seed, 999])  # jitter and service times

@@ -1,11 +1,12 @@
 """DNS caching around a failed (or a new) backend, simulated: many clients, TTLs from seconds to hours.
 
-    r = simulate(ttl_s=300, event="fail", seed=42)    # backend 0 dies at t = 0 s
+    cfg = TTLConfig(ttl_s=300, event="fail", seed=42)  # backend 0 dies at t = 0 s
+    r = simulate(cfg)
     r.time_to_recover_s, r.failed_requests, r.clients_affected, r.withdrawn_at_s
-    r.times_s, r.failed_per_bin, r.stuck_fraction     # for plots
-    r = simulate(ttl_s=300, event="add")               # a 4th backend joins the record set at t = 0 s
-    r.time_to_rebalance_s, r.new_share                 # how long until it gets its share of requests
-    sweep([1, 60, 300, 3600], event="fail", seed=42)   # {ttl_s: result}
+    r.times_s, r.failed_per_bin, r.stuck_fraction      # for plots
+    r = simulate(TTLConfig(ttl_s=300, event="add"))     # a 4th backend joins the record set at t = 0 s
+    r.time_to_rebalance_s, r.new_share                  # how long until it gets its share of requests
+    sweep(cfg, [1, 60, 300, 3600])                      # {ttl_s: TTLResult}, replace(cfg, ttl_s=...)
 
 The model (chapter 3, "Failover and the TTL problem"): each client sends requests as a Poisson
 process and asks its resolver for the name; a resolver answers from its cache until the TTL runs out,
@@ -19,10 +20,27 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import simpy
+
+
+@dataclass(frozen=True)
+class TTLConfig:
+    """One TTL around one event at t = 0 s: "fail" (backend 0 dies) or "add" (backend N joins)."""
+    ttl_s: float = 300.0
+    event: str = "fail"
+    n_clients: int = 200
+    clients_per_resolver: int = 1
+    rate_per_client_per_s: float = 0.1
+    n_backends: int = 3
+    check_interval_s: float = 10.0     # health checker poll
+    check_fall: int = 3                # failed checks in a row before the record is withdrawn
+    min_ttl_s: float = 0.0             # resolvers that floor the TTL (0: honest resolvers)
+    horizon_s: float | None = None     # None: long enough for the slowest cache to expire
+    n_bins: int = 80
+    seed: int = 42
 
 
 @dataclass
@@ -43,15 +61,16 @@ class TTLResult:
     dns_queries: int = 0                              # questions that reached the authoritative server
 
 
-def simulate(ttl_s: float, event: str = "fail", n_clients: int = 200, clients_per_resolver: int = 1,
-             rate_per_client_per_s: float = 0.1, n_backends: int = 3, check_interval_s: float = 10.0,
-             check_fall: int = 3, min_ttl_s: float = 0.0, horizon_s: float | None = None, n_bins: int = 80,
-             seed: int = 42) -> TTLResult:
+def simulate(cfg: TTLConfig) -> TTLResult:
     """Simulate one TTL around one event ("fail": backend 0 dies; "add": backend N joins) at t = 0 s."""
+    ttl_s, event, n_clients = cfg.ttl_s, cfg.event, cfg.n_clients
+    clients_per_resolver = cfg.clients_per_resolver
+    rate_per_client_per_s, n_backends, n_bins = cfg.rate_per_client_per_s, cfg.n_backends, cfg.n_bins
+    check_interval_s, check_fall, horizon_s = cfg.check_interval_s, cfg.check_fall, cfg.horizon_s
     if event not in ("fail", "add"):
         raise ValueError("event must be 'fail' or 'add'")
-    rng = random.Random(seed)
-    ttl_eff = max(ttl_s, min_ttl_s)
+    rng = random.Random(cfg.seed)
+    ttl_eff = max(ttl_s, cfg.min_ttl_s)
     n_res = math.ceil(n_clients / clients_per_resolver)
     if horizon_s is None:
         horizon_s = check_fall * check_interval_s + 1.1 * ttl_eff + 3 / rate_per_client_per_s
@@ -140,6 +159,6 @@ def simulate(ttl_s: float, event: str = "fail", n_clients: int = 200, clients_pe
     )
 
 
-def sweep(ttls, event: str = "fail", **kw) -> dict:
-    """``simulate`` once per TTL with the same parameters and seed: {ttl_s: TTLResult}."""
-    return {ttl: simulate(ttl, event=event, **kw) for ttl in ttls}
+def sweep(cfg: TTLConfig, ttls) -> dict:
+    """``simulate`` once per TTL with the same other parameters and seed: {ttl_s: TTLResult}."""
+    return {ttl: simulate(replace(cfg, ttl_s=ttl)) for ttl in ttls}

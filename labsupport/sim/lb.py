@@ -1,10 +1,12 @@
 """A seeded simpy model of a load balancer in front of LLM-like servers, for scales a laptop cannot run.
 
     tokens = workload.lognormal_tokens(20_000, mean=100, sigma=1.5, seed=42)          # (labsupport.workload)
-    r = simulate("least_conn", tokens, n_servers=50, lanes=2, load=0.9, seed=42)      # open loop
-    r = simulate("round_robin", tokens, n_servers=3, lanes=[4, 2, 2], concurrency=12) # closed loop
+    cfg = LBConfig(tokens, policy="least_conn", n_servers=50, lanes=2, load=0.9, seed=42)  # open loop
+    r = simulate(cfg)
+    r = simulate(LBConfig(tokens, n_servers=3, lanes=[4, 2, 2], concurrency=12))   # closed loop, round robin
     r.p50_ms, r.p99_ms, r.served (requests per server), r.summary()
-    compare(POLICIES, tokens, ...)   # {policy: Result}, same requests, same seed
+    compare(cfg, POLICIES)            # {policy: LBResult}: replace(cfg, policy=p), same requests, same seed
+    capacity_rps(tokens, lanes=[4, 2, 2]); ranking({policy: p99})
 
 A server has ``lanes`` (sequences it can generate at full speed at once, as ``apps.llm_sim``'s LANES; more
 GPU memory, more lanes) and shares them by processor sharing, not a FIFO queue: every request starts at
@@ -20,7 +22,7 @@ in-flight per unit of weight), random, p2c (two random choices, fewer in flight 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import simpy
@@ -31,9 +33,33 @@ from ..workload import uniform_requests
 POLICIES = ["round_robin", "weighted", "least_conn", "random", "p2c", "hash"]
 
 
-# -- result ----------------------------------------------------------------------------------
+# -- config and result -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LBConfig:
+    """One run: the requests (``tokens``, answer lengths), the fleet, the policy and the traffic.
+
+    ``lanes``/``speed``/``weights`` are one value for all servers or a list; ``speed`` 2 generates twice
+    as fast. ``concurrency`` (closed loop) wins over ``load`` (open loop, fraction of capacity).
+    ``overhead_ms`` is a fixed per-request cost outside the server (network, proxy, client).
+    ``keys`` (one per request) feed the "hash" policy; None: uniform keys drawn with ``seed``.
+    """
+    tokens: np.ndarray | list = field(repr=False)  # one answer length (tokens) per request, in order
+    policy: str = "round_robin"          # one of POLICIES
+    n_servers: int = 3
+    lanes: int | list = 2                # one value for all servers, or one per server
+    speed: float | list = 1.0
+    weights: float | list | None = None  # None: all 1
+    token_ms: float = 1.0                # ms per token at full speed
+    overhead_ms: float = 0.0
+    load: float | None = 0.8             # open loop: arrival rate / fleet capacity
+    concurrency: int | None = None       # closed loop: clients, each waits for its answer
+    keys: np.ndarray | list | None = field(default=None, repr=False)
+    vnodes: int = 100                    # virtual nodes per server on the hash ring
+    seed: int = 42
+
+
 @dataclass
-class Result:
+class LBResult:
     policy: str
     latencies_ms: np.ndarray
     served: np.ndarray  # requests handled per server
@@ -164,24 +190,17 @@ def capacity_rps(tokens, lanes, speed=1.0, token_ms: float = 1.0, n_servers: int
     return float((lanes * speed).sum() / (np.mean(tokens) * token_ms / 1000))
 
 
-def simulate(policy: str, tokens, n_servers: int = 3, lanes=2, speed=1.0, weights=None, token_ms: float = 1.0,
-             overhead_ms: float = 0.0, load: float | None = 0.8, concurrency: int | None = None, keys=None,
-             vnodes: int = 100, seed: int = 42) -> Result:
-    """Run every request in ``tokens`` through one balancing policy; see the module docstring.
-
-    ``lanes``/``speed``/``weights`` are one value for all servers or a list; ``speed`` 2 generates twice
-    as fast. ``concurrency`` (closed loop) wins over ``load`` (open loop, fraction of capacity).
-    ``overhead_ms`` is a fixed per-request cost outside the server (network, proxy, client).
-    """
-    tokens = np.asarray(tokens)
-    n = n_servers
-    lanes_arr = _per_server(lanes, n).astype(int)
-    speed_arr = _per_server(speed, n)
-    w = _per_server(1.0 if weights is None else weights, n)
+def simulate(cfg: LBConfig) -> LBResult:
+    """Run every request in ``cfg.tokens`` through ``cfg.policy``; see LBConfig and the module docstring."""
+    policy, n, seed, token_ms = cfg.policy, cfg.n_servers, cfg.seed, cfg.token_ms
+    tokens = np.asarray(cfg.tokens)
+    lanes_arr = _per_server(cfg.lanes, n).astype(int)
+    speed_arr = _per_server(cfg.speed, n)
+    w = _per_server(1.0 if cfg.weights is None else cfg.weights, n)
     rng = np.random.default_rng([seed, 3])  # its own stream: arrivals never correlate with lengths
-    keys = uniform_requests(len(tokens), seed=seed) if keys is None else keys
+    keys = uniform_requests(len(tokens), seed=seed) if cfg.keys is None else cfg.keys
     key_hashes = hash_keys(keys) if policy == "hash" else np.zeros(len(tokens), dtype=np.uint64)
-    lb = _Balancer(policy, n, w, rng, vnodes)
+    lb = _Balancer(policy, n, w, rng, cfg.vnodes)
     env = simpy.Environment()
     servers = [_SharedServer(env, int(sl), sp) for sl, sp in zip(lanes_arr, speed_arr)]
     lat = np.zeros(len(tokens))
@@ -197,21 +216,21 @@ def simulate(policy: str, tokens, n_servers: int = 3, lanes=2, speed=1.0, weight
         yield servers[s].submit(work)
         busy[s] += work / speed_arr[s]
         lb.active[s] -= 1
-        if overhead_ms:
-            yield env.timeout(overhead_ms)
+        if cfg.overhead_ms:
+            yield env.timeout(cfg.overhead_ms)
         lat[i] = env.now - t0
 
-    if concurrency:
+    if cfg.concurrency:
         order = iter(range(len(tokens)))
 
         def client():
             for i in order:
                 yield env.process(request(i))
 
-        for _ in range(concurrency):
+        for _ in range(cfg.concurrency):
             env.process(client())
     else:
-        rate_per_ms = load * capacity_rps(tokens, lanes_arr, speed_arr, token_ms) / 1000
+        rate_per_ms = cfg.load * capacity_rps(tokens, lanes_arr, speed_arr, token_ms) / 1000
         gaps = rng.exponential(1 / rate_per_ms, len(tokens))
 
         def arrivals():
@@ -222,14 +241,15 @@ def simulate(policy: str, tokens, n_servers: int = 3, lanes=2, speed=1.0, weight
         env.process(arrivals())
     env.run()
     params = {"n_servers": n, "lanes": lanes_arr.tolist(), "speed": speed_arr.tolist(), "weights": w.tolist(),
-              "token_ms": token_ms, "load": None if concurrency else load, "concurrency": concurrency,
+              "token_ms": token_ms, "load": None if cfg.concurrency else cfg.load,
+              "concurrency": cfg.concurrency,
               "seed": seed}
-    return Result(policy, lat, served, busy, float(env.now), params)
+    return LBResult(policy, lat, served, busy, float(env.now), params)
 
 
-def compare(policies, tokens, **kw) -> dict[str, Result]:
-    """The same requests through each policy (same seed): ``{policy: Result}``."""
-    return {p: simulate(p, tokens, **kw) for p in policies}
+def compare(cfg: LBConfig, policies=POLICIES) -> dict[str, LBResult]:
+    """The same requests through each policy (same seed): ``{policy: simulate(replace(cfg, policy=p))}``."""
+    return {p: simulate(replace(cfg, policy=p)) for p in policies}
 
 
 def ranking(p99_by_policy: dict) -> list[str]:

@@ -2,7 +2,9 @@
 
     prompts = chatbot_workload(n_requests=600, skew=1.0, unique_fraction=0.3, seed=42)
     normalise_prompt("  What is the capital of FRANCE?? ")   # -> "what is the capital of france"
-    simulate_cache(prompts, cache_entries=100, normalise=True)  # {"hit_rate": .., "hits": .., ...}
+    r = simulate(PromptCacheConfig(n_requests=600, skew=1.0, cache_entries=100, normalise=True, seed=42))
+    r.hit_rate, r.hits, r.misses, r.hit (one bool per request)
+    simulate(PromptCacheConfig(prompts=prompts))              # replay these very prompts instead
 
 The workload: ``n_intents`` popular questions whose popularity follows a Zipf law with exponent
 ``skew`` (rank r is asked with weight 1 / r**skew), typed with small differences (case, spaces,
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -117,12 +120,38 @@ def chatbot_workload(n_requests: int = 600, skew: float = 1.0, unique_fraction: 
     return [_tail_prompt(rng) if tail else _retype(ranked[rank], rng) for tail, rank in zip(one_off, ranks)]
 
 
-def simulate_cache(prompts: list[str], cache_entries: int | None = None, normalise: bool = True) -> dict:
-    """Replay ``prompts`` through an LRU cache of ``cache_entries`` answers (None: unbounded).
+@dataclass(frozen=True)
+class PromptCacheConfig:
+    """A chatbot workload replayed through an LRU cache of answers keyed by the (normalised) prompt."""
+    n_requests: int = 600
+    skew: float = 1.0                    # Zipf exponent of the popular questions
+    unique_fraction: float = 0.3         # one-off long requests that never repeat
+    n_intents: int | None = None         # None: every popular question
+    cache_entries: int | None = None     # answers the cache holds (LRU); None: unbounded
+    normalise: bool = True               # key = normalise_prompt(prompt), else the prompt as typed
+    seed: int = 42
+    prompts: list | None = field(default=None, repr=False)  # replay these; None: chatbot_workload(above)
+
+
+@dataclass
+class PromptCacheResult:
+    requests: int
+    hits: int
+    misses: int
+    hit_rate: float
+    hit: list = field(repr=False)        # one bool per request
+
+
+def simulate(cfg: PromptCacheConfig) -> PromptCacheResult:
+    """Replay the prompts through an LRU cache of ``cache_entries`` answers (None: unbounded).
 
     One request at a time, so the result is exact and instant; the lab's real run (Redis in front of
-    a real app, many requests in flight) should land close to it. ``"hit"`` lists each request's outcome.
+    a real app, many requests in flight) should land close to it.
     """
+    prompts = cfg.prompts
+    if prompts is None:
+        prompts = chatbot_workload(cfg.n_requests, cfg.skew, cfg.unique_fraction, cfg.n_intents, cfg.seed)
+    cache_entries, normalise = cfg.cache_entries, cfg.normalise
     cache: OrderedDict = OrderedDict()
     outcome = []
     for p in prompts:
@@ -136,4 +165,5 @@ def simulate_cache(prompts: list[str], cache_entries: int | None = None, normali
         if cache_entries is not None and len(cache) > cache_entries:
             cache.popitem(last=False)
     n, hits = len(prompts), sum(outcome)
-    return {"requests": n, "hits": hits, "misses": n - hits, "hit_rate": hits / n if n else 0.0, "hit": outcome}
+    return PromptCacheResult(requests=n, hits=hits, misses=n - hits, hit_rate=hits / n if n else 0.0,
+                             hit=outcome)
