@@ -205,3 +205,14 @@ def test_stop_all_leaves_nothing_running():
     assert services.stop_all() >= 2
     time.sleep(0.1)
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+
+
+def test_free_ports_come_from_outside_the_ephemeral_range():
+    """Picked now, bound later: a port from the ephemeral range could meanwhile become some outgoing
+    connection's source port (or a bind(0) listener) and make the server fail to start."""
+    from labsupport.services._process import _ephemeral_range
+
+    lo, hi = _ephemeral_range()
+    ports = [services.free_port() for _ in range(50)]
+    assert all(not lo <= p <= hi for p in ports), (lo, hi, ports)
+    assert len(set(ports)) > 40  # random picks: two labs starting at once rarely collide

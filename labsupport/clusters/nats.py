@@ -37,7 +37,6 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import random
 import secrets
 import shutil
 import socket
@@ -49,7 +48,7 @@ from pathlib import Path
 
 from ..services import _resolve
 from ..services._external import ExternalService
-from ..services._process import HOST, ManagedProcess, ServiceError, port_in_use
+from ..services._process import HOST, ManagedProcess, ServiceError, free_port
 from ._base import Cluster
 
 ENV_URL = "LABSUPPORT_NATS_URL"
@@ -92,26 +91,9 @@ def install_hint() -> str:
             "Then run `make doctor` to check.")
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(lo), int(hi)
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
 def static_port(taken: set[int] = frozenset()) -> int:
-    """A free 127.0.0.1 port below the kernel's ephemeral range.
-
-    Ports picked now and bound later (config files name them) must not be handed out meanwhile by
-    bind(0) (the relay's listeners) or as a connection's source port; those come from the ephemeral range.
-    """
-    lo = _ephemeral_range()[0]
-    for _ in range(200):
-        p = random.randint(10000, lo - 1) if lo > 12000 else random.randint(61000, 65000)
-        if p not in taken and not port_in_use(p):
-            return p
-    raise ServiceError("no free 127.0.0.1 port found below the ephemeral range")
+    """``services.free_port``: a free port below the ephemeral range (config files name it before it is bound)."""
+    return free_port(taken)
 
 
 def _refusing_socket() -> socket.socket:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -39,9 +40,27 @@ class ServiceError(RuntimeError):
     """A server failed to start or was used wrongly. The message names the fix."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(taken: frozenset[int] | set[int] = frozenset()) -> int:
+    """A TCP port on 127.0.0.1 that nothing is listening on right now, below the kernel's ephemeral range.
+
+    A port is picked now and bound a moment later (config files and command lines name it). Meanwhile
+    the kernel hands out ephemeral ports to every bind(0) (relay listeners) and to every outgoing
+    connection's source port; picking outside that range means none of them can take it first."""
+    lo, hi = _ephemeral_range()
+    pick = (lambda: random.randint(10000, lo - 1)) if lo > 12000 else (lambda: random.randint(hi + 1, 65535))
+    for _ in range(200):
+        port = pick()
+        if port not in taken and not port_in_use(port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a crowded range: any free port will do
         s.bind((HOST, 0))
         return s.getsockname()[1]
 
