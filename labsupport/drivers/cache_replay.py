@@ -18,7 +18,7 @@ import numpy as np
 
 def replay(client, requests, value: str, batch: int = 500, ttl_ms: int | None = None,
            prefix: str = "k:") -> np.ndarray:
-    """Cache-aside on a real Redis; one bool per request (True = hit), like ``simulate``.
+    """Cache-aside on a real Redis; one bool per request (True = hit), like ``sim.cache.simulate(cfg).hit``.
 
     Each request is ``SET key value NX GET``: it returns the cached value on a hit and fills the key on a
     miss, in one command, so a pipelined batch keeps the exact request order. ``ttl_ms`` gives every
