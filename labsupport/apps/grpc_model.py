@@ -18,25 +18,16 @@ import time
 from concurrent import futures
 
 import grpc
-import numpy as np
 
 from labsupport.proto import model_service_pb2 as pb
 from labsupport.proto import model_service_pb2_grpc as pb_grpc
 
-from .model_server import N_FEATURES, predict_rows
+from .model_server import predict_one  # the same computation as POST /predict
 from .token_stream import fake_tokens
 
 REPLICA = os.environ.get("REPLICA_NAME", "grpc_model")
 TOKEN_MS = float(os.environ.get("TOKEN_MS", "30"))
 SERVICE = "modelserving.ModelService"  # the method path prefix: /modelserving.ModelService/Predict
-
-
-def predict_one(features) -> tuple[float, float]:
-    """Exactly what POST /predict computes: pad or cut to 32 features, one forward pass over 64 copies."""
-    x = np.asarray(features, dtype=float)[:N_FEATURES]
-    x = np.pad(x, (0, N_FEATURES - len(x)))
-    p = float(predict_rows(np.tile(x, (64, 1)))[0])
-    return p, abs(p - 0.5) * 2
 
 
 class ModelService(pb_grpc.ModelServiceServicer):

@@ -1,6 +1,7 @@
 """A model server that does real compute: a small numpy MLP, seeded, so every replica agrees.
 
     POST /predict {"features": [..32 floats..]}      -> {"prediction": p, "confidence": c, "replica": ...}
+    POST /predict_pb  PredictRequest bytes           -> PredictResponse bytes (application/x-protobuf)
     POST /predict_batch {"rows": [[...], ...]}       -> {"predictions": [...]}
     POST /generate {"tokens": 50}                    -> a fake LLM: work proportional to tokens
 Set MODEL_HIDDEN (default 512) and MODEL_LAYERS (default 4) to make each request heavier.
@@ -12,7 +13,10 @@ import asyncio
 import os
 
 import numpy as np
+from fastapi import Body, Response
 from pydantic import BaseModel
+
+from labsupport.proto import model_service_pb2 as pb
 
 from ._common import REPLICA, lab_app
 
@@ -33,6 +37,15 @@ def predict_rows(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(h @ _OUT)))
 
 
+def predict_one(features) -> tuple[float, float]:
+    """What every predict endpoint computes: pad or cut to 32 features, one forward pass over 64 copies
+    (a real forward pass, repeated to stand in for a bigger model: a few ms of CPU)."""
+    x = np.asarray(features, dtype=float)[:N_FEATURES]
+    x = np.pad(x, (0, N_FEATURES - len(x)))
+    p = float(predict_rows(np.tile(x, (64, 1)))[0])
+    return p, abs(p - 0.5) * 2
+
+
 class PredictRequest(BaseModel):
     features: list[float]
     model_version: str = "v1"
@@ -48,15 +61,21 @@ class GenerateRequest(BaseModel):
 
 
 app = lab_app("model-server")
+PROTOBUF = "application/x-protobuf"
 
 
 @app.post("/predict")
 def predict(req: PredictRequest):
-    x = np.asarray(req.features, dtype=float)[:N_FEATURES]
-    x = np.pad(x, (0, N_FEATURES - len(x)))
-    # A real forward pass, repeated to stand in for a bigger model (about a few ms of CPU).
-    p = float(predict_rows(np.tile(x, (64, 1)))[0])
-    return {"prediction": p, "confidence": abs(p - 0.5) * 2, "replica": REPLICA, "model_version": req.model_version}
+    p, conf = predict_one(req.features)
+    return {"prediction": p, "confidence": conf, "replica": REPLICA, "model_version": req.model_version}
+
+
+@app.post("/predict_pb")
+def predict_pb(body: bytes = Body(media_type=PROTOBUF)):
+    """/predict with protobuf bodies (the gRPC messages, without gRPC): same app, same thread hand-off."""
+    req = pb.PredictRequest.FromString(body)
+    p, conf = predict_one(req.features)
+    return Response(pb.PredictResponse(prediction=p, confidence=conf).SerializeToString(), media_type=PROTOBUF)
 
 
 @app.post("/predict_batch")

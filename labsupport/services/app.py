@@ -6,6 +6,8 @@
     group.urls, group.addresses    # for clients and for nginx upstreams
     m.client()                     # httpx.Client bound to the app
     s = services.app("labsupport.apps.resource_api:app", tls=True)       # HTTPS with the lab CA
+    h = services.app("labsupport.apps.model_server:app", server="hypercorn")  # same app, Hypercorn:
+    h.client(http2=True)           # HTTP/1.1 or HTTP/2 (h2c with prior knowledge; ALPN with tls=True)
 
 Each replica gets REPLICA_ID (0, 1, ...) and REPLICA_NAME in its environment and reports them
 in the ``X-Replica`` response header. Readiness is an HTTP GET of ``/healthz``.
@@ -27,8 +29,11 @@ class AppServer(ManagedProcess):
 
     def __init__(self, target: str, name: str | None = None, port: int | None = None,
                  env: dict | None = None, health_path: str = "/healthz", extra_args: list[str] | None = None,
-                 host: str | None = None, tls: bool = False):
+                 host: str | None = None, tls: bool = False, server: str = "uvicorn"):
         super().__init__(name or target.split(":")[0].rsplit(".", 1)[-1], port)
+        if server not in ("uvicorn", "hypercorn"):
+            raise ValueError(f"server={server!r}: use 'uvicorn' or 'hypercorn'")
+        self.server = server  # hypercorn also speaks HTTP/2, over TLS or cleartext (h2c)
         self.tls = tls  # serve HTTPS with a certificate from the lab CA (services.tls)
         if host:  # another loopback address (127.0.0.2 ...), e.g. for the DNS labs
             self.host = host
@@ -42,6 +47,9 @@ class AppServer(ManagedProcess):
         return {"REPLICA_NAME": self.name, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1", **self._env}
 
     def command(self) -> list[str]:
+        if self.server == "hypercorn":  # --workers 0: serve in this process, as uvicorn does
+            return [python_exe(), "-m", "hypercorn", self.target, "--bind", self.address, "--workers", "0",
+                    "--log-level", "warning", *self._tls_args(), *self.extra_args]
         return [python_exe(), "-m", "uvicorn", self.target, "--host", self.host, "--port", str(self.port),
                 "--no-access-log", "--log-level", "warning", *self._tls_args(), *self.extra_args]
 
@@ -49,6 +57,8 @@ class AppServer(ManagedProcess):
         if not self.tls:
             return []
         cert, key = _tls.server_files(self.name)
+        if self.server == "hypercorn":
+            return ["--certfile", cert, "--keyfile", key]
         return ["--ssl-certfile", cert, "--ssl-keyfile", key]
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -62,9 +72,12 @@ class AppServer(ManagedProcess):
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
-    def client(self, **kw) -> httpx.Client:
+    def client(self, http2: bool = False, **kw) -> httpx.Client:
+        """httpx.Client bound to the app; ``http2=True`` speaks only HTTP/2 (needs the ``h2`` package)."""
         if self.tls:
             kw.setdefault("verify", self.ssl_context())
+        if http2:  # over TLS ALPN would choose; in cleartext httpx then sends HTTP/2 with prior knowledge
+            kw.update(http1=False, http2=True)
         return httpx.Client(base_url=self.url, **kw)
 
 
@@ -96,7 +109,7 @@ class AppGroup(list):
 
 def app(target: str, replicas: int | None = None, env: dict | None = None, name: str | None = None,
         hosts: list[str] | None = None, **kw) -> AppServer | AppGroup:
-    """Start ``module:app`` under uvicorn; with ``replicas=N`` return an AppGroup of N processes.
+    """Start ``module:app`` under uvicorn (or ``server="hypercorn"``); with ``replicas=N`` return an AppGroup of N processes.
 
     ``hosts=["127.0.0.2", "127.0.0.3"]`` puts one replica on each loopback address, all on one shared
     port (as servers behind a DNS name are: the name gives the address, the port is well known).
