@@ -8,7 +8,7 @@ from labsupport.check import get
 
 
 def test_every_grader_is_registered():
-    for ex in ["duplicate-create", "idempotent-methods", "offset-rows-read", "build-keyset-page", "sunset-header"]:
+    for ex in ["duplicate-create", "idempotent-methods", "offset-rows-read", "build-keyset-page", "sunset-header", "breaking-changes"]:
         assert callable(get(f"api.{ex}"))
 
 
@@ -133,3 +133,12 @@ def test_keyset_graded_inside_the_real_notebook():
                                 {"right": RIGHT, "offset": OFFSET})
     assert verdicts["right"].ok, verdicts["right"].message
     assert not verdicts["offset"].ok and "skipped" in verdicts["offset"].message
+
+
+def test_breaking_changes():
+    ok("api.breaking-changes", ["b", "c", "e"])
+    ok("api.breaking-changes", "B, c, e")
+    wrong("api.breaking-changes", ["c", "e"], "strict-client")          # missed the response enum
+    wrong("api.breaking-changes", ["b", "c", "e", "f"], "unknown fields are ignored")
+    wrong("api.breaking-changes", ["a", "b", "c", "e"], "omit")
+    wrong("api.breaking-changes", ["b", "c", "e", "z"], "not one of")

@@ -1,4 +1,4 @@
-"""Graders for chapter 8, API design (labs/08-api-design/01-02).
+"""Graders for chapter 8, API design (labs/08-api-design/01-03).
 
 The reasoning behind each answer is in the lab's dropdown solution. The build-it grader
 (``api.build-keyset-page``) runs the learner's page function against a real PostgreSQL it starts."""
@@ -175,3 +175,31 @@ def sunset_header(answer) -> Feedback:
         "expires": "Expires is about caching this one response, not about the endpoint's lifetime.",
         "retry-after": "Retry-After says when to retry after a 429 or 503, not when a version is retired.",
     })
+
+
+_V2_CHANGES = {
+    "a": (False, "a new optional request field: old clients simply omit it"),
+    "b": (True, "a new enum value in a response: a client that switches over the values it knows meets one "
+                "it does not (the strict-client rule the checker states)"),
+    "c": (True, "a response field made optional: clients that read it may not get it"),
+    "d": (False, "a new response field: clients ignore fields they do not know"),
+    "e": (True, "a lower maxLength on a request field: values old clients send may now be refused"),
+    "f": (False, "a removed request field, while unknown fields are ignored: old clients still send it and "
+                 "nothing happens"),
+}
+
+
+@grader("api.breaking-changes")
+def breaking_changes(answer) -> Feedback:
+    """Which of the proposed v2 changes (a-f in lab 8.3) break a client written against v2."""
+    if isinstance(answer, str):
+        answer = answer.replace(",", " ").split()
+    got = {str(x).strip().lower() for x in answer}
+    want = {k for k, (b, _) in _V2_CHANGES.items() if b}
+    if got == want:
+        return Feedback(True, "Right: b, c and e. A request may only accept more, a response may only promise more.")
+    wrong = sorted((got - want) | (want - got) & set(_V2_CHANGES))
+    notes = [f"({k}) {'breaks' if _V2_CHANGES[k][0] else 'does not break'}: {_V2_CHANGES[k][1]}." for k in wrong
+             if k in _V2_CHANGES]
+    unknown = sorted(got - set(_V2_CHANGES))
+    return Feedback(False, " ".join(notes + ([f"{', '.join(unknown)} is not one of a-f."] if unknown else [])))
