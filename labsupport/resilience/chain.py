@@ -6,7 +6,7 @@
     chain.fault("hang")                                   # the bottom: ok | 503 | hang | flaky (p=0.05)
     m = await chain.run(n=5, deadline_s=1.0)   # users give up after 1 s; then wait, count, reset
     m["bottom_per_request"], m["after_gave_up_per_request"], m["wait_p50_s"], m["bottom_times_s"]
-    chain.stop()
+    chain.close()                                         # the servers stop with services.stop_all()
 
 The servers are labsupport.apps.resilience_chain; the users are labsupport.resilience.clients.users.
 """
@@ -104,7 +104,7 @@ class Chain:
                 "sent": {name: log[name]["sent"] for name in self.layers},
                 "budget_denied": {name: log[name]["budget_denied"] for name in self.layers}}
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """Close the control clients (services.stop_all() stops the servers)."""
         for c in self.http.values():
             c.close()
-        self.group.stop()
