@@ -4,6 +4,7 @@
     percentiles(latencies_ms)                          # {"p50": .., "p90": .., "p99": .., "mean": ..}
     res = run_load(call, n=200, concurrency=8)         # threads; res.latencies_ms, res.rps, res.errors
     paced = run_paced(call, rate_per_s=40, duration_s=3)  # open loop at a steady rate; paced.t_s, .results
+    paced = run_paced(call, rate_per_s=40, duration_s=3, poisson=True, seed=1)  # ... or Poisson arrivals
     with cpu_timer() as t: ...;  t.idle_fraction       # share of wall time this process spent not on CPU
     server_cpu_ms(lb)                                  # CPU ms a started server (and its workers) has used
     spans = timeline(call, n=12, concurrency=4)        # when each call was in flight, for plot.timeline
@@ -115,19 +116,28 @@ class PacedResult:
     results: list = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    start_wall: float = 0.0
 
 
-def run_paced(call, rate_per_s: float, duration_s: float, concurrency: int = 8) -> PacedResult:
-    """Send ``call(i)`` at a steady ``rate_per_s`` for ``duration_s`` (open loop, like real users).
+def run_paced(call, rate_per_s: float, duration_s: float, concurrency: int = 8, poisson: bool = False,
+              seed: int = 0) -> PacedResult:
+    """Send ``call(i)`` at a steady ``rate_per_s`` for ``duration_s`` (open loop, like real users);
+    ``poisson=True`` draws the gaps at random instead (independent users, seeded).
 
     A slow answer does not delay the next send (up to ``concurrency`` calls in flight). Results come
-    back in send order; a call that raises gives ``None`` and counts as an error.
+    back in send order; a call that raises gives ``None`` and counts as an error. ``start_wall`` is
+    the run's start on the wall clock (``time.time()``), to line it up with a server's own gauges.
     """
-    n = int(round(rate_per_s * duration_s))
-    start = time.perf_counter() + 0.02
+    if poisson:
+        gaps = np.random.default_rng(seed).exponential(1 / rate_per_s, size=int(rate_per_s * duration_s * 2) + 20)
+        due = [float(t) for t in np.cumsum(gaps) if t < duration_s]
+    else:
+        due = [i / rate_per_s for i in range(int(round(rate_per_s * duration_s)))]
+    n = len(due)
+    start, start_wall = time.perf_counter() + 0.02, time.time() + 0.02
 
     def one(i):
-        wait = start + i / rate_per_s - time.perf_counter()
+        wait = start + due[i] - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
         sent = time.perf_counter()
@@ -139,7 +149,7 @@ def run_paced(call, rate_per_s: float, duration_s: float, concurrency: int = 8) 
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         rows = list(pool.map(one, range(n)))
-    res = PacedResult()
+    res = PacedResult(start_wall=start_wall)
     for t, out, ms, err in rows:
         res.t_s.append(t)
         res.results.append(out)
