@@ -29,7 +29,7 @@ def time_to_ready(n: int = 5) -> dict[str, float]:
     app = services.app("labsupport.apps.model_server:app")
     starters = {
         "redis": services.redis,
-        "postgres (incl. initdb)": services.postgres,
+        "postgres (template copy)": services.postgres,
         "nginx": lambda: services.nginx(upstream=[app]),
         "fastapi app (uvicorn)": lambda: services.app("labsupport.apps.model_server:app"),
         "fault proxy": lambda: services.fault_proxy(app),
