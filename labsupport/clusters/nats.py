@@ -91,11 +91,6 @@ def install_hint() -> str:
             "Then run `make doctor` to check.")
 
 
-def static_port(taken: set[int] = frozenset()) -> int:
-    """``services.free_port``: a free port below the ephemeral range (config files name it before it is bound)."""
-    return free_port(taken)
-
-
 def _refusing_socket() -> socket.socket:
     """A 127.0.0.1 port that is bound but never listens: every connection to it is refused."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -126,7 +121,7 @@ class NatsNode(ManagedProcess):
     def pick_ports(self) -> None:
         taken: set[int] = set()
         self.port, self.cluster_port, self.http_port = (
-            taken.add(p := static_port(taken)) or p for _ in range(3))
+            taken.add(p := free_port(taken)) or p for _ in range(3))
 
     @property
     def cluster_address(self) -> str:
