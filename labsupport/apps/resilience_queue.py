@@ -4,6 +4,7 @@
                                                                   "SERVICE_MS": 50})
     GET /work   -> 200 after a random service time (exponential, mean SERVICE_MS) on one of WORKERS workers;
                    bounded: 503 + Retry-After at once when QUEUE requests are already waiting
+                   every answer carries X-Server-Ms: the time the request spent inside this app
     GET /stats  -> {"served": .., "rejected": .., "waiting": .., "max_waiting": ..}
     GET /healthz
 
@@ -16,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 MODE = os.environ.get("MODE", "bounded")
@@ -36,16 +38,18 @@ async def healthz():
 
 
 @app.get("/work")
-async def work():
+async def work(response: Response):
+    t0 = time.perf_counter()
     if MODE == "bounded" and pool.locked() and stats["waiting"] >= QUEUE:
         stats["rejected"] += 1
-        return JSONResponse({"error": "overloaded"}, status_code=503, headers={"Retry-After": "1"})
+        return JSONResponse({"error": "overloaded"}, status_code=503, headers={"Retry-After": "1", "X-Server-Ms": "0"})
     stats["waiting"] += 1
     stats["max_waiting"] = max(stats["max_waiting"], stats["waiting"])
     async with pool:
         stats["waiting"] -= 1
         await asyncio.sleep(rng.expovariate(1 / SERVICE_S))
     stats["served"] += 1
+    response.headers["X-Server-Ms"] = f"{(time.perf_counter() - t0) * 1000:.1f}"
     return {"ok": True}
 
 

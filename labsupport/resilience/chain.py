@@ -88,15 +88,16 @@ class Chain:
 
     def measure(self, rows: list[dict]) -> dict:
         """Count what the users' requests cost: calls that reached the bottom per request, those that
-        arrived after the user had given up or been answered (wasted), and what the users saw."""
+        arrived after the user had given up or been answered (wasted) and the latest of those (how long
+        after its user it came), and what the users saw."""
         log = self.logs()
         end = {r["id"]: r["t_end"] for r in rows}
         bottom = [(t, rid) for t, rid in log[self.bottom]["received"] if rid in end]  # this run's calls only
         n = len(rows)
-        after = sum(1 for t, rid in bottom if t > end[rid])
+        late = [t - end[rid] for t, rid in bottom if t > end[rid]]
         t0 = min(r["t_sent"] for r in rows)
         return {"requests": n, "bottom_calls": len(bottom), "bottom_per_request": len(bottom) / n,
-                "after_gave_up_per_request": after / n,
+                "after_gave_up_per_request": len(late) / n, "late_max_s": max(late, default=0.0),
                 "ok": sum(r["status"] == 200 for r in rows), "gave_up": sum(r["status"] == 0 for r in rows),
                 "wait_p50_s": float(np.median([r["wait_s"] for r in rows])),
                 "last_bottom_call_s": max((t for t, _ in bottom), default=t0) - t0,

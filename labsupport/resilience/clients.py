@@ -5,6 +5,7 @@
     sleep_until(t_wall)                                   # wait for a wall-clock instant (a window edge)
     admitted_within(rows, span_s=1.0)                     # most 200s in any span of that length
     rows = await users(chain.url, n=5, deadline_s=1.0)    # users who give up after 1 s (chain lab)
+    rows = await open_loop_on_pace(url, 160, 2.5, 1.0)     # Poisson arrivals; re-run if the client fell behind
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ async def fleet(url: str, n_clients: int, policy: str, seed: int = 0, attempts: 
 
 async def open_loop(url: str, rate_per_s: float, duration_s: float, deadline_s: float, seed: int = 0) -> list[dict]:
     """Poisson arrivals at ``rate_per_s`` for ``duration_s`` (open loop: nobody waits for an answer before
-    sending); each request gives up after ``deadline_s``. Per request: status (0 = gave up) and latency."""
+    sending); each request gives up after ``deadline_s``. Per request: status (0 = gave up), latency,
+    ``lag_s``: how late it left against its schedule, and ``outside_s``: its latency less the time the server
+    says it spent inside its app (``X-Server-Ms``), i.e. time in this client, the kernel's socket queues and
+    the loopback. Both stay at a few ms unless the machine's CPU, not the server's queue, is the bottleneck."""
     import asyncio  # noqa: PLC0415
     import random  # noqa: PLC0415
 
@@ -115,13 +119,49 @@ async def open_loop(url: str, rate_per_s: float, duration_s: float, deadline_s: 
         async def one(at):
             await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
             sent = time.perf_counter()
+            server_s = None
             try:
-                status = (await http.get(url)).status_code
+                resp = await http.get(url)
+                status = resp.status_code
+                if "X-Server-Ms" in resp.headers:
+                    server_s = float(resp.headers["X-Server-Ms"]) / 1000
             except httpx.HTTPError:
                 status = 0
-            return {"t": at, "status": status, "latency_s": time.perf_counter() - sent}
+            latency = time.perf_counter() - sent
+            return {"t": at, "status": status, "latency_s": latency, "lag_s": sent - start - at,
+                    "outside_s": None if server_s is None else latency - server_s}
 
         return await asyncio.gather(*(one(at) for at in gaps))
+
+
+def lag_p95(rows: list[dict]) -> float:
+    """The 95th percentile, over ``open_loop`` rows, of the time a request lost outside the server's app:
+    leaving late, or waiting in this client and the kernel (``outside_s``, when the server reports it)."""
+    lags = sorted(r["lag_s"] + (r["outside_s"] or 0.0) for r in rows)
+    return lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else 0.0
+
+
+async def open_loop_on_pace(url: str, rate_per_s: float, duration_s: float, deadline_s: float, seed: int = 0,
+                            max_lag_s: float = 0.05, tries: int = 3, idle_url: str | None = None) -> list[dict]:
+    """``open_loop``, run again (up to ``tries`` times) when requests lost time outside the server's app
+    (``lag_p95`` over ``max_lag_s``): a busy machine then offers less load than asked, and requests queue in
+    the kernel where the server cannot count them, so the point measures the machine, not the queue. Before a re-run it waits until ``idle_url``
+    (a JSON ``{"waiting": n}`` endpoint) shows an empty queue. The rows of the last run are returned."""
+    import asyncio  # noqa: PLC0415
+
+    for attempt in range(1, tries + 1):
+        rows = await open_loop(url, rate_per_s, duration_s, deadline_s, seed=seed)
+        lag = lag_p95(rows)
+        if lag <= max_lag_s or attempt == tries:
+            return rows
+        print(f"  (the machine was busy: 5% of requests lost over {lag * 1000:.0f} ms outside the server; "
+              f"this point runs again, try {attempt + 1} of {tries})")
+        for _ in range(100):  # let the server finish what the last run queued
+            if idle_url is None or httpx.get(idle_url, timeout=5).json().get("waiting", 0) == 0:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+    return rows
 
 
 async def users(url: str, n: int, deadline_s: float, rate_per_s: float | None = None,

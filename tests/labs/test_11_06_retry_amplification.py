@@ -26,7 +26,9 @@ def test_retrying_at_the_edge_or_passing_the_deadline_down_stops_the_waste(lab_r
     """Calls per request and calls after the user gave up, edge-only retries and deadlines vs the default."""
     r = lab_results(LAB)
     assert r["hang_edge_per_request"] <= 4 and r["hang_edge_after_gave_up"] <= 1
-    assert r["hang_deadline_after_gave_up"] <= 2 < r["hang_same_after_gave_up"]
+    # each hop turns "time left" into its own deadline on arrival, so a few calls land just after the user left
+    assert r["hang_deadline_after_gave_up"] < 0.5 * r["hang_same_after_gave_up"], r
+    assert r["hang_deadline_late_max_s"] < 0.3 < 0.5 < r["hang_same_late_max_s"], r
     assert r["hang_deadline_per_request"] < 0.8 * r["hang_same_per_request"]
 
 
