@@ -32,10 +32,12 @@ def test_each_hop_costs_something_and_both_are_the_same_order(lab_results):
 
 
 def test_l7_burns_more_cpu_per_request_than_l4(lab_results):
-    """CPU time of the balancer's nginx over 2000 requests: the L7 hop costs more per request than L4."""
+    """CPU time of the balancer's nginx, five blocks of 400 requests: the L7 hop costs more per request than L4
+    in the median block and in at least four of the five."""
     r = lab_results(LAB)
     assert r["l4_cpu_us_per_request"] > 0
-    assert r["l7_over_l4_cpu"] > 1.1
+    assert r["l7_over_l4_cpu"] > 1.1, r["l7_over_l4_cpu_blocks"]
+    assert sum(ratio > 1 for ratio in r["l7_over_l4_cpu_blocks"]) >= 4, r["l7_over_l4_cpu_blocks"]
 
 
 def test_the_hop_is_small_next_to_the_app(lab_results):

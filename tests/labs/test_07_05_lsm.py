@@ -31,5 +31,5 @@ def test_range_scans_return_the_same_events_in_both_engines(lab_results):
 
 
 def test_postgres_wal_alone_already_exceeds_the_data(lab_results):
-    """pg_stat_wal bytes per byte of application data: a B-tree writes more than once too."""
+    """WAL bytes (insert-position distance) per byte of application data: a B-tree writes more than once too."""
     assert lab_results(LAB)["pg_wal_per_user_byte"] > 1
