@@ -5,7 +5,7 @@
     promote(conn, "churn", 3, in_transaction=True, between=fn)   # a registry update touching two tables
     attempt(conn, "INSERT ...")                       # "accepted", or the error the client saw
     w = ReceiptWriter(pg.url, synchronous_commit="on").start();  pg.kill();  w.join();  w.lost(conn)
-    commit_latency_ms(pg.url, "off", n=300)           # one client, one-row autocommit INSERTs
+    commit_latencies_ms(pg.url, ["on", "off"])        # one-row autocommit INSERTs, the modes taking turns
     race = counter_race(pg.url, "read-modify-write")  # .lost_updates .failures .per_s (threads, own connections)
     skew = write_skew(pg.url, "serializable")         # .violations .failures over trials (GPU quota, two teams)
     plan = explain(conn, "SELECT ...", (42,))         # .text .pages .nodes .index_searches .ms
@@ -18,6 +18,7 @@ The why of each is in book/07-databases.md. Drivers live here, not in the server
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -181,14 +182,26 @@ class ReceiptWriter:
 
 def commit_latency_ms(url: str, synchronous_commit: str, n: int = 300, table: str = "latency_probe") -> list[float]:
     """Client-side latency of ``n`` one-row autocommit INSERTs (each one a COMMIT)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
-        conn.execute(f"SET synchronous_commit = {synchronous_commit}")
-        out = []
+    return commit_latencies_ms(url, [synchronous_commit], n=n, table=table)[synchronous_commit]
+
+
+def commit_latencies_ms(url: str, modes=("on", "off"), n: int = 300, table: str = "latency_probe") -> dict:
+    """``{mode: [ms, ...]}``: ``n`` one-row autocommit INSERTs per ``synchronous_commit`` mode, one
+    connection per mode, taking turns commit by commit, so a busy moment on the machine slows every
+    mode alike instead of whichever happened to run then."""
+    with contextlib.ExitStack() as stack:
+        conns = {}
+        for mode in modes:
+            conn = stack.enter_context(psycopg.connect(url, autocommit=True))
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
+            conn.execute(f"SET synchronous_commit = {mode}")
+            conns[mode] = conn
+        out = {mode: [] for mode in modes}
         for _ in range(n):
-            t = time.perf_counter()
-            conn.execute(f"INSERT INTO {table} DEFAULT VALUES")
-            out.append((time.perf_counter() - t) * 1000)
+            for mode, conn in conns.items():
+                t = time.perf_counter()
+                conn.execute(f"INSERT INTO {table} DEFAULT VALUES")
+                out[mode].append((time.perf_counter() - t) * 1000)
     return out
 
 

@@ -44,8 +44,11 @@ def test_asynchronous_commit_is_faster_and_loses_acknowledged_commits(lab_result
 
 
 def test_a_shorter_wal_writer_delay_shrinks_the_loss(lab_results):
-    """Share of acknowledged commits lost with a 10 ms WAL writer vs the default 200 ms."""
+    """Acknowledged work lost per kill -9 (ms at the writer's rate), mean of 7 kills each: 10 ms WAL writer vs 200 ms.
+
+    One kill per setting was a coin toss (a default-writer kill sometimes lost only ~20 ms of work); the mean
+    of seven is not."""
     r = lab_results(LAB)
-    short = r["lost_commits_sync_off_10ms"] / max(r["acked_commits_sync_off_10ms"], 1)
-    default = r["lost_commits_sync_off"] / r["acked_commits_sync_off"]
-    assert short < default / 2, (short, default)
+    assert len(r["lost_ms_per_kill_200ms"]) == len(r["lost_ms_per_kill_10ms"]) == 7
+    assert r["lost_ms_mean_10ms"] < r["lost_ms_mean_200ms"] / 2, r
+    assert r["lost_ms_mean_200ms"] > 0, r
