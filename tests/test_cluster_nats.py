@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from labsupport.clusters.nats import NatsClient, NatsCluster, nats_cluster
+from labsupport.clusters.nats import NatsClient, NatsCluster, joined_pairs, nats_cluster
 from labsupport.services import ServiceError
 
 
@@ -64,6 +64,25 @@ def _fetch(sub, want: int, deadline_s: float = 20.0, ack: bool = False) -> list:
                 m.ack()
         got += batch
     return got
+
+
+def test_direct_links_match_both_ends_not_one_shared_port():
+    """A real loopback connection in this process is found; a source port two processes share is not a link."""
+    import socket  # noqa: PLC0415
+
+    import psutil  # noqa: PLC0415
+
+    with socket.create_server(("127.0.0.1", 0)) as srv, \
+            socket.create_connection(srv.getsockname()) as cli, srv.accept()[0]:
+        mine = [(tuple(c.laddr), tuple(c.raddr)) for c in psutil.Process().net_connections(kind="tcp")
+                if c.raddr and c.laddr in (cli.getsockname(), cli.getpeername())]
+        assert joined_pairs({"me": mine}) == [("me", "me")]
+    # n2 dials the relay from port 40001; the relay dials n2's route port from the same port 40001.
+    n2 = [(("127.0.0.1", 40001), ("127.0.0.1", 5000)), (("127.0.0.1", 6222), ("127.0.0.1", 40001))]
+    assert joined_pairs({"n2": n2, "n1": [(("127.0.0.1", 41000), ("127.0.0.1", 5001))]}) == []
+    n1 = [(("127.0.0.1", 41000), ("127.0.0.1", 6222))]  # n1 dialled n2's route port itself: a bypass
+    assert joined_pairs({"n2": n2 + [(("127.0.0.1", 6222), ("127.0.0.1", 41000))], "n1": n1}) == [
+        ("n1", "n2"), ("n2", "n1")]
 
 
 def test_forms_with_every_route_through_the_network(cluster):

@@ -98,6 +98,16 @@ def _refusing_socket() -> socket.socket:
     return s
 
 
+def joined_pairs(conns: dict[str, list[tuple[tuple, tuple]]]) -> list[tuple[str, str]]:
+    """Which processes hold the two ends of one TCP connection, from each one's (local, remote) pairs.
+
+    A connection is matched by both addresses, reversed (A's local is B's remote and A's remote is
+    B's local), never by one address alone: Linux hands the same ephemeral source port to sockets
+    of different processes when their destinations differ, so a relay's port can equal a node's."""
+    owner = {(local, remote): name for name, pairs in conns.items() for local, remote in pairs}
+    return sorted({(a, owner[(remote, local)]) for (local, remote), a in owner.items() if (remote, local) in owner})
+
+
 # -- one node ------------------------------------------------------------------------------------------
 class NatsNode(ManagedProcess):
     """One nats-server with JetStream, a client port, a route port and a monitoring port."""
@@ -496,16 +506,10 @@ class NatsCluster(Cluster):
         """TCP connections with a node at both ends, i.e. bypassing the network (should be [])."""
         import psutil  # noqa: PLC0415
 
-        ends: dict[tuple, str] = {}
-        conns: list[tuple[str, tuple, tuple]] = []
-        for name, node in self.nodes.items():
-            if not node.running:
-                continue
-            for c in psutil.Process(node.pid).net_connections(kind="tcp"):
-                if c.raddr and c.status == psutil.CONN_ESTABLISHED:
-                    ends[tuple(c.laddr)] = name
-                    conns.append((name, tuple(c.laddr), tuple(c.raddr)))
-        return sorted({(a, ends[r]) for a, _l, r in conns if r in ends})
+        return joined_pairs({
+            name: [(tuple(c.laddr), tuple(c.raddr)) for c in psutil.Process(node.pid).net_connections(kind="tcp")
+                   if c.raddr and c.status == psutil.CONN_ESTABLISHED]
+            for name, node in self.nodes.items() if node.running})
 
     def wait(self, predicate, timeout_s: float = 15.0, every_s: float = 0.05, what: str = "condition"):
         """Poll ``predicate()`` until it returns something truthy; return it (ServiceError on timeout)."""
