@@ -122,6 +122,9 @@ def test_paused_leader_serializable_answers_linearizable_waits(fresh):
     old = c.leader()
     follower = next(n for n in c.nodes if n != old)
     c.put("p", "v")
+    # The ack needs only a majority, and a follower applies an entry once it hears the commit index:
+    # until then its own copy is stale (the suite's 4th run once read None here). Wait for it first.
+    _until(lambda: c.get("p", node=follower, serializable=True) == "v", 5)
     with c.node(old).paused():
         ser = c.attempt("get", "p", node=follower, serializable=True, timeout=1.0)
         lin = c.attempt("get", "p", node=follower, timeout=0.5)  # needs the leader's read index
