@@ -2,7 +2,8 @@
 
     with timer() as t: ...;  t.ms                      # wall time of a block
     percentiles(latencies_ms)                          # {"p50": .., "p90": .., "p99": .., "mean": ..}
-    res = run_load(call, n=200, concurrency=8)         # threads; res.latencies_ms, res.rps, res.errors
+    res = run_load(call, n=200, concurrency=8)         # threads; res.latencies_ms, res.start_ms, res.rps, res.errors
+    mean_in_flight(res.start_ms, res.latencies_ms, keys, until_ms=max(res.start_ms))  # {key: time-averaged in flight}
     paced = run_paced(call, rate_per_s=40, duration_s=3)  # open loop at a steady rate; paced.t_s, .results
     paced = run_paced(call, rate_per_s=40, duration_s=3, poisson=True, seed=1)  # ... or Poisson arrivals
     with cpu_timer() as t: ...;  t.idle_fraction       # share of wall time this process spent not on CPU
@@ -57,7 +58,11 @@ def progress(iterable, desc: str = "", total: int | None = None, **kw):
 
 @dataclass
 class LoadResult:
+    """``latencies_ms[k]``, ``start_ms[k]`` (when call k was sent, ms from the start of the load) and
+    ``results[k]`` describe the same successful call; failed calls are only counted, in ``errors``."""
+
     latencies_ms: list[float] = field(default_factory=list)
+    start_ms: list[float] = field(default_factory=list)
     results: list = field(default_factory=list)
     errors: int = 0
     elapsed_s: float = 0.0
@@ -83,6 +88,7 @@ def run_load(call, n: int, concurrency: int = 1, args=None) -> LoadResult:
     res = LoadResult()
     lock = threading.Lock()
     items = list(args) if args is not None else list(range(n))
+    t_load = time.perf_counter()
 
     def one(item):
         t0 = time.perf_counter()
@@ -95,17 +101,37 @@ def run_load(call, n: int, concurrency: int = 1, args=None) -> LoadResult:
         dt = (time.perf_counter() - t0) * 1000
         with lock:
             res.latencies_ms.append(dt)
+            res.start_ms.append((t0 - t_load) * 1000)
             res.results.append(out)
 
-    t0 = time.perf_counter()
     if concurrency <= 1:
         for item in items:
             one(item)
     else:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(one, items))
-    res.elapsed_s = time.perf_counter() - t0
+    res.elapsed_s = time.perf_counter() - t_load
     return res
+
+
+def mean_in_flight(start_ms, latencies_ms, keys, from_ms: float = 0.0, until_ms: float | None = None) -> dict:
+    """Time-averaged number of calls in flight, per key, between ``from_ms`` and ``until_ms``.
+
+    Call k was open from ``start_ms[k]`` for ``latencies_ms[k]`` and belongs to ``keys[k]`` (say, the
+    replica that served it). Each call adds the part of its time inside the window; the sum over the
+    window's length is the key's average in flight (Little's law, measured rather than assumed).
+    In a closed loop, ``until_ms=max(start_ms)`` stops at the last send: up to then every client has a
+    call open, and after it the clients drain one by one. Default ``until_ms``: the last call's end.
+    """
+    start = np.asarray(start_ms, dtype=float)
+    end = start + np.asarray(latencies_ms, dtype=float)
+    keys = np.asarray(keys)
+    if until_ms is None:
+        until_ms = float(end.max()) if end.size else from_ms
+    if until_ms <= from_ms:
+        raise ValueError(f"mean_in_flight: the window [{from_ms}, {until_ms}] ms is empty; pass until_ms > from_ms")
+    overlap = np.clip(np.minimum(end, until_ms) - np.maximum(start, from_ms), 0, None)
+    return {k: float(overlap[keys == k].sum() / (until_ms - from_ms)) for k in dict.fromkeys(keys.tolist())}
 
 
 @dataclass

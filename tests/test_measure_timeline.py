@@ -1,8 +1,10 @@
-"""measure.cpu_timer, measure.timeline and the plots drawn from them (plot.timeline, who_served)."""
+"""measure.cpu_timer, measure.timeline, run_load's send times with mean_in_flight, and the plots drawn from
+them (plot.timeline, who_served)."""
 
 import time
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -33,6 +35,26 @@ def test_timeline_lanes_and_overlap():
                for a in spans for b in spans)
     failing = measure.timeline(lambda i: 1 / 0, n=2)
     assert [s["ok"] for s in failing] == [False, False] and {s["lane"] for s in failing} == {0}
+
+
+def test_mean_in_flight_counts_only_the_time_inside_the_window():
+    """Two calls on "a" (0-10 ms, 5-15 ms) and one on "b" (0-20 ms), window 0-10 ms: a holds 10 + 5 ms, b 10."""
+    held = measure.mean_in_flight([0, 5, 0], [10, 10, 20], ["a", "a", "b"], until_ms=10)
+    assert held == {"a": 1.5, "b": 1.0}
+    assert measure.mean_in_flight([0, 5, 0], [10, 10, 20], ["a", "a", "b"]) == {"a": 1.0, "b": 1.0}  # to 20 ms
+    with pytest.raises(ValueError, match="until_ms"):
+        measure.mean_in_flight([0], [10], ["a"], until_ms=0)
+
+
+def test_closed_loop_keeps_every_client_busy_until_the_last_send():
+    """run_load with 4 threads, 15 sleeps of 20 ms then one of 60 ms: until the last send about 4 calls are
+    open at once; counting the drain after it (one thread still busy) lowers the average."""
+    res = measure.run_load(lambda i: time.sleep(0.06 if i == 15 else 0.02), n=16, concurrency=4)
+    assert len(res.start_ms) == len(res.latencies_ms) == 16 and min(res.start_ms) >= 0
+    keys = ["all"] * 16
+    busy = measure.mean_in_flight(res.start_ms, res.latencies_ms, keys, until_ms=max(res.start_ms))["all"]
+    whole = measure.mean_in_flight(res.start_ms, res.latencies_ms, keys)["all"]
+    assert 3.5 < busy <= 4.01 and whole < busy
 
 
 def test_timeline_and_grid_plots_draw():

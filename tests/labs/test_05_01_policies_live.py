@@ -24,13 +24,13 @@ def test_weights_give_the_big_gpu_twice_the_requests(lab_results):
 
 
 def test_least_conn_keeps_in_flight_in_proportion_to_weight(lab_results):
-    """least_conn with weights 2:1:1 and 8 clients holds about 4:2:2 in flight (time-averaged), whatever
-    the long requests do to the request counts (those vary run to run and are not asserted).
-    Measured 1.83-2.13 over 10 runs of the lab alone and 2.32 once in a suite run: the time held is
-    mostly the 20 long requests and the drain after the last one is sent, so it moves by a few tenths.
-    The upper bound only catches wrong weights (3:1:1 would aim at 3)."""
+    """least_conn with weights 2:1:1 and 8 clients holds about 4:2:2 in flight, time-averaged up to the
+    last send (after it the clients drain and the last long requests sit alone on whichever replica got
+    them). Measured 1.93-2.00 over 10 runs of the lab alone (round robin 0.66-1.37); averaged over the
+    drain too it was 1.83-2.32. The request counts vary run to run and are not asserted.
+    3:1:1 weights would aim at 3, no weights at 1."""
     r = lab_results(LAB)
-    assert 1.45 < r["least_conn_inflight_ratio"] < 2.6
+    assert 1.7 < r["least_conn_inflight_ratio"] < 2.3
     assert r["least_conn_inflight_ratio"] > r["round_robin_inflight_ratio"] + 0.3
 
 
