@@ -37,9 +37,15 @@ def test_synchronous_commit_survives_kill_9(lab_results):
 
 
 def test_asynchronous_commit_is_faster_and_loses_acknowledged_commits(lab_results):
-    """synchronous_commit=off: faster commits, and a process kill loses the WAL still in shared memory."""
+    """synchronous_commit=off: faster commits, and a process kill loses the WAL still in shared memory.
+
+    The two modes commit in turn; the flushed commit was the slower of its pair in 96-100% of 300 pairs
+    (12 runs, idle and with 1 or 2 CPU burners). Without a flush it would be a coin toss (50% +- 3%).
+    The median ratio is the disk's: 2.0-3.6 on this VM, where a flush costs about 0.2 ms, but 1.35 once
+    in a full suite run, so it is shown, not asserted."""
     r = lab_results(LAB)
-    assert r["commit_p50_ms_sync_on"] > 1.5 * r["commit_p50_ms_sync_off"], r
+    assert r["commit_p50_ms_sync_on"] > r["commit_p50_ms_sync_off"], r
+    assert r["sync_on_slower_share"] > 0.7, r
     assert 0 < r["lost_commits_sync_off"] <= r["acked_commits_sync_off"], r
 
 
